@@ -1,0 +1,1 @@
+"""Subcommands of the ``packdepth`` CLI, one module each (see :mod:`packdepth.cli`)."""

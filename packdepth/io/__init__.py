@@ -1,0 +1,1 @@
+"""Input/output: atomic files, checkpoints, export and visualisation."""
