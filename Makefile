@@ -10,7 +10,7 @@ STAMP := $(VENV)/.packdepth-installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip >/dev/null
-	$(BIN)/pip install "$(TORCH_SPEC)"
+	$(BIN)/pip install $(TORCH_SPEC)
 	$(BIN)/pip install -e ".[dev,export,pointcloud]"
 	touch $(STAMP)
 

@@ -8,7 +8,8 @@ Layout (KITTI raw)::
     ROOT/<date>/<date>_drive_<NNNN>_sync/velodyne_points/data/<10-digit>.bin
     ROOT/<date>/<date>_drive_<NNNN>_sync/proj_depth/groundtruth/image_02/<10-digit>.png
 
-A Velodyne point ``X`` projects into camera ``c`` as ``P_rect_0c @ R_rect_00 @ [R|T]_velo_to_cam @ X``.
+A Velodyne point ``X`` projects into camera ``c`` as
+``P_rect_0c @ R_rect_00 @ [R|T]_velo_to_cam @ X``.
 Pixel coordinates follow :mod:`packdepth.geometry.camera` (pixel centres at integers), so a point
 lands in pixel ``round(u), round(v)``; the reference code's extra ``- 1`` (a MATLAB leftover) is
 not applied.
@@ -98,7 +99,7 @@ class KittiCalibration:
 
 
 def load_calibration(date_dir: str | os.PathLike, cam: int = 2) -> KittiCalibration:
-    """Read ``calib_cam_to_cam.txt`` (and ``calib_velo_to_cam.txt`` when present) of a date folder."""
+    """Read a date folder's ``calib_cam_to_cam.txt`` (and ``calib_velo_to_cam.txt`` if present)."""
     date_dir = Path(date_dir)
     cam_path = date_dir / "calib_cam_to_cam.txt"
     cam_calib = read_calib_file(cam_path)
@@ -211,6 +212,10 @@ def velodyne_path(drive_path: str | os.PathLike, index: int) -> Path:
 
 def gt_depth_path(drive_path: str | os.PathLike, index: int, cam: int = 2) -> Path:
     """Path of a frame's annotated/rendered depth PNG (``proj_depth/groundtruth``)."""
-    return Path(drive_path) / "proj_depth" / "groundtruth" / f"image_0{cam}" / (
-        f"{frame_name(index)}.png"
+    return (
+        Path(drive_path)
+        / "proj_depth"
+        / "groundtruth"
+        / f"image_0{cam}"
+        / (f"{frame_name(index)}.png")
     )

@@ -125,8 +125,8 @@ def scale_intrinsics(K: Tensor, sx: float, sy: float) -> Tensor:
         K: ``[...,3,3]``.
 
     Returns:
-        ``[...,3,3]`` with ``fx, skew, cx`` scaled by ``sx`` and ``fy, cy`` by ``sy``, respecting the
-        pixel-centre convention (``cx' = sx (cx + 0.5) - 0.5``).
+        ``[...,3,3]`` with ``fx, skew, cx`` scaled by ``sx`` and ``fy, cy`` by ``sy``, respecting
+        the pixel-centre convention (``cx' = sx (cx + 0.5) - 0.5``).
     """
     out = K.clone()
     out[..., 0, 0] = K[..., 0, 0] * sx

@@ -35,7 +35,7 @@ def _rot_z(a: Tensor) -> Tensor:
 
 
 def euler_to_rotation(angles: Tensor) -> Tensor:
-    """Euler XYZ angles ``[...,3]`` (radians) to rotation matrices ``[...,3,3]``, ``Rx @ Ry @ Rz``."""
+    """Euler XYZ angles ``[...,3]`` (radians) to rotations ``[...,3,3]``: ``Rx @ Ry @ Rz``."""
     return _rot_x(angles[..., 0]) @ _rot_y(angles[..., 1]) @ _rot_z(angles[..., 2])
 
 
@@ -80,7 +80,7 @@ def rotation_to_euler(R: Tensor) -> Tensor:
 
 
 def make_transform(R: Tensor, t: Tensor) -> Tensor:
-    """Assemble ``[...,4,4]`` transforms from rotations ``[...,3,3]`` and translations ``[...,3]``."""
+    """Assemble ``[...,4,4]`` transforms from rotations ``[...,3,3]``, translations ``[...,3]``."""
     top = torch.cat([R, t.unsqueeze(-1)], dim=-1)
     bottom = torch.zeros(*R.shape[:-2], 1, 4, dtype=R.dtype, device=R.device)
     bottom[..., 0, 3] = 1.0

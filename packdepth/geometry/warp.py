@@ -35,9 +35,9 @@ def inverse_warp(
     Returns:
         ``warped [B,C,H,W]`` and ``valid [B,1,H,W]`` (bool): true where the point lies in front of
         the source camera and projects within the source's pixel centres ``[0, W_s-1] x [0, H_s-1]``
+        (to within 1e-3 px)
         (so bilinear sampling needs no padding). Invalid pixels hold border-clamped samples.
     """
-    _, _, h, w = depth_target.shape
     hs, ws = source.shape[-2:]
     K = K.to(depth_target.dtype)
     K_source = K if K_source is None else K_source.to(depth_target.dtype)
@@ -48,6 +48,7 @@ def inverse_warp(
         source, grid.to(source.dtype), mode="bilinear", padding_mode="border", align_corners=False
     )
     u, v = pix[..., 0], pix[..., 1]
-    inside = (u >= 0) & (u <= ws - 1) & (v >= 0) & (v <= hs - 1)
+    tol = 1e-3  # pixels: absorbs round-off, e.g. an identity warp landing at -1e-15
+    inside = (u >= -tol) & (u <= ws - 1 + tol) & (v >= -tol) & (v <= hs - 1 + tol)
     valid = inside.unsqueeze(1) & (z > min_depth)
     return warped, valid

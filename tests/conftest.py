@@ -1,0 +1,28 @@
+"""Shared fixtures: the real-data folder (``../shared/data``) and deterministic torch settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real-data samples (KITTI, DDAD); CI has them too, so their absence is a failure."""
+    assert SHARED_DATA.is_dir(), f"real data not found at {SHARED_DATA} (see DEVELOPERS.md)"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def kitti_tiny(shared_data: Path) -> Path:
+    return shared_data / "kitti_tiny"
+
+
+@pytest.fixture(autouse=True)
+def _seeded() -> None:
+    torch.manual_seed(0)
