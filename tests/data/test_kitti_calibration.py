@@ -93,6 +93,6 @@ def test_bad_calibration_names_the_file(tmp_path):
     path.write_text("P_rect_02: 1 2 3\nR_rect_00: 1 0 0 0 1 0 0 0 1\nS_rect_02: 10 10\n")
     with pytest.raises(PackdepthError, match="P_rect_02 has 3 values"):
         load_calibration(tmp_path)
-    with pytest.raises(PackdepthError, match="calib_cam_to_cam.txt: calibration file not found"):
+    with pytest.raises(PackdepthError, match=r"calib_cam_to_cam\.txt: calibration file not found"):
         load_calibration(tmp_path / "nowhere")
     assert "P_rect_02" in read_calib_file(path)

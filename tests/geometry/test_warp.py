@@ -71,7 +71,7 @@ def test_identity_pose_returns_source_and_any_batch_size():
 
 
 def test_source_at_another_resolution():
-    target, source, T, K = _pair(np.array([0.2, 0.0, 0.8]))
+    target, _, T, K = _pair(np.array([0.2, 0.0, 0.8]))
     K_half = K.clone()
     K_half[:, :2, :2] /= 2
     K_half[:, :2, 2] = (K[:, :2, 2] + 0.5) / 2 - 0.5
