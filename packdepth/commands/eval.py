@@ -1,0 +1,180 @@
+"""``packdepth eval``: depth metrics of a model or of saved predictions, KITTI protocol.
+
+Examples::
+
+    packdepth eval --checkpoint runs/x/model --data KITTI_raw --split eigen_test_files.txt
+    packdepth eval --pred-dir preds/ --data KITTI_raw --split eigen_test_files.txt --json m.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from packdepth.errors import PackdepthError
+from packdepth.evaluation.depth import find_prediction, load_image, predict_depth, read_prediction
+from packdepth.evaluation.metrics import CROPS, DepthProtocol
+from packdepth.evaluation.report import Predictor, evaluate_depth, format_report
+from packdepth.evaluation.splits import SplitEntry, read_split
+from packdepth.io.atomic import write_text
+
+#: Network input size when neither ``--size`` nor the checkpoint gives one (monodepth2/PackNet
+#: KITTI training size).
+DEFAULT_SIZE = (192, 640)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW, e.g. 192x640, got {text!r}") from None
+    if h <= 0 or w <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return h, w
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "eval",
+        help="depth metrics (abs_rel, rmse, δ<1.25, ...) with the KITTI protocol",
+        description="Score a depth model or saved predictions against ground truth with the "
+        "standard KITTI protocol (Garg crop, 1e-3 < gt < 80 m, per-image median scaling, mean of "
+        "per-image metrics). GT per frame: proj_depth/groundtruth PNG, else the Velodyne scan.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a packdepth model file (or an import-weights folder holding depth_net.safetensors)",
+    )
+    source.add_argument(
+        "--pred-dir",
+        type=Path,
+        help="saved depth per frame: DIR/<drive>/image_0X/data/<frame>.npz (key 'depth') or "
+        ".png (16-bit, metres x 256), or DIR/<split line index, 10 digits>.npz|.png",
+    )
+    p.add_argument("--data", type=Path, required=True, help="root folder in KITTI raw layout")
+    p.add_argument(
+        "--split",
+        type=Path,
+        required=True,
+        help="frames to score: '<folder> <frame> l|r' lines or relative image paths",
+    )
+    p.add_argument("--crop", choices=[*sorted(CROPS), "none"], default="garg")
+    p.add_argument("--min-depth", type=float, default=1e-3, help="GT/prediction floor (m)")
+    p.add_argument("--max-depth", type=float, default=80.0, help="GT/prediction cap (m)")
+    p.add_argument(
+        "--no-median-scaling",
+        action="store_true",
+        help="score metric depth as is (stereo / velocity-supervised models)",
+    )
+    p.add_argument(
+        "--post-process", action="store_true", help="flip post-processing (needs --checkpoint)"
+    )
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        help="network input HxW (default: the model file's recorded training size, else 192x640)",
+    )
+    p.add_argument("--json", type=Path, default=None, help="write the full report here")
+    p.add_argument("--per-image", action="store_true", help="also print each image's abs_rel")
+    p.set_defaults(func=run)
+
+
+def _model_predictor(args: argparse.Namespace) -> tuple[Predictor, tuple[int, int]]:
+    checkpoints = importlib.import_module("packdepth.io.checkpoints")  # heavy: only on this path
+
+    path = args.checkpoint
+    if path.is_dir() and (path / "depth_net.safetensors").is_file():  # import-weights --out DIR
+        path = path / "depth_net.safetensors"
+    model = checkpoints.load_model(path).eval()
+    size = args.size or _recorded_size(checkpoints, path) or DEFAULT_SIZE
+
+    def predict(entry: SplitEntry, index: int):
+        path = entry.image_file(args.data)
+        depth = predict_depth(
+            model, load_image(path)[None], size=size, post_process=args.post_process
+        )
+        return depth[0, 0], str(path)
+
+    return predict, size
+
+
+def _recorded_size(checkpoints, path: Path) -> tuple[int, int] | None:
+    """The training size a model file records (``height``/``width`` in its info), if any."""
+    read_info = getattr(checkpoints, "read_model_info", None)
+    if read_info is None:
+        return None
+    _, info = read_info(path)
+    try:
+        return int(info["height"]), int(info["width"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _saved_predictor(pred_dir: Path) -> Predictor:
+    def predict(entry: SplitEntry, index: int):
+        path = find_prediction(pred_dir, entry, index)
+        return read_prediction(path), str(path)
+
+    return predict
+
+
+def _finite(obj):
+    """JSON cannot hold NaN/inf: write ``null`` for them."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.data.is_dir():
+        raise PackdepthError(f"{args.data}: data folder not found")
+    if args.pred_dir is not None and not args.pred_dir.is_dir():
+        raise PackdepthError(f"{args.pred_dir}: prediction folder not found")
+    if args.post_process and args.pred_dir is not None:
+        raise PackdepthError("--post-process needs --checkpoint (saved predictions are final)")
+    try:
+        protocol = DepthProtocol(
+            None if args.crop == "none" else args.crop,
+            args.min_depth,
+            args.max_depth,
+            not args.no_median_scaling,
+            args.post_process,
+        )
+    except ValueError as exc:
+        raise PackdepthError(f"--min-depth/--max-depth: {exc}") from None
+    entries = read_split(args.split)
+    if args.checkpoint is not None:
+        predict, size = _model_predictor(args)
+    else:
+        predict, size = _saved_predictor(args.pred_dir), None
+    with tqdm(total=len(entries), desc="eval", unit="frame", disable=None, leave=False) as bar:
+        report = evaluate_depth(
+            args.data, entries, predict, protocol, progress=lambda done, total: bar.update(1)
+        )
+    report["protocol"].update(
+        split=str(args.split),
+        data=str(args.data),
+        predictions=str(args.checkpoint or args.pred_dir),
+        input_size=list(size) if size else None,
+    )
+    print(format_report(report))
+    if args.per_image:
+        for row in report["per_image"]:
+            print(f"{row['name']}  abs_rel {row['abs_rel']:.4f}  ratio {row['scale_ratio']:.4g}")
+    if args.json is not None:
+        write_text(args.json, json.dumps(_finite(report), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
