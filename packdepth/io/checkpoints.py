@@ -1,0 +1,132 @@
+"""packdepth's own weight files, and the importers for official weights.
+
+A packdepth model file is one safetensors file whose metadata holds, as JSON, the network config
+(``packdepth.config``: the dict :func:`packdepth.networks.build_network` rebuilds it from) and
+free-form facts (``packdepth.info``: source, training size, ...). :func:`load_model` needs nothing
+else. Files are written atomically; reading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+from torch import nn
+
+from packdepth.errors import PackdepthError
+from packdepth.io.atomic import atomic_path
+from packdepth.io.weight_import import (
+    ImportResult,
+    MatchReport,
+    WeightMismatchError,
+    import_monodepth2,
+    import_packnet_ckpt,
+    load_torch_file,
+)
+from packdepth.networks import DEPTH_NETS, POSE_NETS, build_network
+
+__all__ = [
+    "ImportResult",
+    "MatchReport",
+    "WeightMismatchError",
+    "import_monodepth2",
+    "import_packnet_ckpt",
+    "load_model",
+    "load_torch_file",
+    "read_model_info",
+    "save_model",
+    "save_models",
+]
+
+FORMAT_VERSION = "1"
+CONFIG_KEY, INFO_KEY, VERSION_KEY = "packdepth.config", "packdepth.info", "packdepth.format"
+
+
+def _resolve_config(model: nn.Module, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(config if config is not None else getattr(model, "config", None) or {})
+    if config.get("name") not in {**DEPTH_NETS, **POSE_NETS}:
+        raise ValueError(f"config must name a registered network, got {config!r}")
+    json.dumps(config)  # must be JSON-serialisable
+    return config
+
+
+def save_models(items: Sequence[tuple[nn.Module, str | os.PathLike, Mapping[str, Any] | None,
+                                      Mapping[str, Any] | None]]) -> None:
+    """Write several ``(model, path, config, info)`` files all-or-nothing (cf. save_model)."""
+    prepared = [(model, path, _resolve_config(model, config), dict(info or {}))
+                for model, path, config, info in items]
+    with contextlib.ExitStack() as stack:
+        for model, path, config, info in prepared:
+            tmp = stack.enter_context(atomic_path(path))
+            tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+            metadata = {CONFIG_KEY: json.dumps(config), INFO_KEY: json.dumps(info, default=str),
+                        VERSION_KEY: FORMAT_VERSION, "format": "pt"}
+            safetensors.torch.save_file(tensors, str(tmp), metadata=metadata)
+
+
+def save_model(model: nn.Module, path: str | os.PathLike,
+               config: Mapping[str, Any] | None = None,
+               info: Mapping[str, Any] | None = None) -> None:
+    """Save ``model``'s state dict to ``path`` (safetensors) with its config inside.
+
+    Args:
+        model: a packdepth network.
+        path: the ``.safetensors`` file to write (atomically).
+        config: ``{"name": ..., **kwargs}`` rebuilding the network; defaults to ``model.config``.
+        info: JSON-serialisable facts to keep with the weights (e.g. the import source).
+    """
+    save_models([(model, path, config, info)])
+
+
+def _read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    path = Path(path)
+    if not path.is_file():
+        raise PackdepthError(f"{path}: no such file")
+    try:
+        with safetensors.safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+    except Exception as exc:
+        raise PackdepthError(f"{path}: not a safetensors file ({exc})") from exc
+    if CONFIG_KEY not in metadata:
+        raise PackdepthError(f"{path}: not a packdepth model file (no {CONFIG_KEY} metadata)")
+    return metadata
+
+
+def read_model_info(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(config, info)`` stored in a packdepth model file, without loading the weights."""
+    metadata = _read_metadata(path)
+    try:
+        return json.loads(metadata[CONFIG_KEY]), json.loads(metadata.get(INFO_KEY, "{}"))
+    except json.JSONDecodeError as exc:
+        raise PackdepthError(f"{path}: corrupt {CONFIG_KEY} metadata ({exc})") from exc
+
+
+def load_model(path: str | os.PathLike, device: str = "cpu") -> nn.Module:
+    """Rebuild the network saved at ``path`` from its stored config and load its weights.
+
+    Returns the network in eval mode. Raises :class:`PackdepthError` if the file is not a
+    packdepth model or its tensors do not match the network exactly.
+    """
+    config, _ = read_model_info(path)
+    model = build_network(config)
+    try:
+        tensors = safetensors.torch.load_file(str(path), device=device)
+    except Exception as exc:
+        raise PackdepthError(f"{path}: unreadable tensors ({exc})") from exc
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        example = (missing + unexpected + wrong)[0]
+        raise PackdepthError(f"{path}: weights do not match {config.get('name')}: "
+                             f"{len(missing)} missing, {len(unexpected)} unexpected, "
+                             f"{len(wrong)} wrong shapes (e.g. {example})")
+    model.load_state_dict(tensors, strict=True)
+    return model.to(device).eval()

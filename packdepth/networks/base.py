@@ -1,0 +1,43 @@
+"""The depth-network interface shared by every depth net in packdepth.
+
+``forward(image [B,3,H,W] in [0,1]) -> [inv_depth_0, ..., inv_depth_3]`` where ``inv_depth_s`` is
+``[B,1,ceil(H/2^s),ceil(W/2^s)]`` and ``depth = 1 / inv_depth`` (in the units the network was
+trained in, metres for KITTI-scaled models). Each net states its range through ``min_depth`` and
+``max_depth`` (``inf`` when unbounded) and carries ``config``, the dict that
+:func:`packdepth.networks.build_depth_net` rebuilds it from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from packdepth.networks.padding import crop_to_input, pad_to_multiple
+
+NUM_SCALES = 4
+
+
+class DepthNet(nn.Module):
+    """Base class: pads the input to ``size_multiple``, runs :meth:`predict`, crops the outputs."""
+
+    size_multiple: int = 32
+    min_depth: float
+    max_depth: float
+    config: dict[str, Any]
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        """``[B,3,H,W]`` in [0,1] → 4 inverse depths ``[B,1,H/2^s,W/2^s]``, s = 0..3."""
+        padded = pad_to_multiple(image, self.size_multiple)
+        outputs = self.predict(padded)
+        return self.crop(outputs, image, padded)
+
+    def predict(self, image: Tensor) -> list[Tensor]:
+        """Inverse depths for an image whose H and W are multiples of ``size_multiple``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def crop(outputs: list[Tensor], image: Tensor, padded: Tensor) -> list[Tensor]:
+        """Crop outputs of ``padded`` back to the footprint of ``image``."""
+        size, padded_size = tuple(image.shape[-2:]), tuple(padded.shape[-2:])
+        return [crop_to_input(out, size, padded_size) for out in outputs]
