@@ -33,6 +33,7 @@ def test_yaml_and_overrides(tmp_path):
     assert cfg == Root(name="x", kind="b", steps=7, flag=True, optim=Optim(1e-3, [3, 5]))
     assert from_dict(Root, to_dict(cfg)) == cfg
     assert load_config(Root, None, ["optim.lr=2"]).optim.lr == 2.0  # ints widen to float
+    assert load_config(Root, None, ["optim.lr=1e-3"]).optim.lr == 1e-3  # YAML 1.1 string
 
 
 @pytest.mark.parametrize(

@@ -91,9 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _model_predictor(args: argparse.Namespace) -> tuple[Predictor, tuple[int, int]]:
     checkpoints = importlib.import_module("packdepth.io.checkpoints")  # heavy: only on this path
 
-    path = args.checkpoint
-    if path.is_dir() and (path / "depth_net.safetensors").is_file():  # import-weights --out DIR
-        path = path / "depth_net.safetensors"
+    path = checkpoints.model_file(args.checkpoint)  # a file, or a model folder
     model = checkpoints.load_model(path).eval()
     size = args.size or _recorded_size(checkpoints, path) or DEFAULT_SIZE
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from packdepth.io.checkpoints import import_monodepth2, import_packnet_ckpt, save_models
-
-DEPTH_FILE, POSE_FILE = "depth_net.safetensors", "pose_net.safetensors"
+from packdepth.io.checkpoints import (
+    DEPTH_FILE,
+    POSE_FILE,
+    import_monodepth2,
+    import_packnet_ckpt,
+    save_models,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -48,6 +48,20 @@ FORMAT_VERSION = "1"
 CONFIG_KEY, INFO_KEY, VERSION_KEY = "packdepth.config", "packdepth.info", "packdepth.format"
 
 
+#: A model folder (``import-weights --out``, a training run's ``model/``) holds these files.
+DEPTH_FILE, POSE_FILE = "depth_net.safetensors", "pose_net.safetensors"
+
+
+def model_file(path: str | os.PathLike, which: str = "depth") -> Path:
+    """The ``depth``/``pose`` network file of a model folder, or ``path`` itself if it is a file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / (DEPTH_FILE if which == "depth" else POSE_FILE)
+    if not path.is_file():
+        raise PackdepthError(f"{path}: no such model file")
+    return path
+
+
 def _resolve_config(model: nn.Module, config: Mapping[str, Any] | None) -> dict[str, Any]:
     config = dict(config if config is not None else getattr(model, "config", None) or {})
     if config.get("name") not in {**DEPTH_NETS, **POSE_NETS}:

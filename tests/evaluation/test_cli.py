@@ -135,6 +135,7 @@ def test_checkpoint_path_with_a_stand_in_model(kitti_tiny, tiny_gt, split, tmp_p
     model = ConstantInvDepth(3.0)
     fake = types.ModuleType("packdepth.io.checkpoints")
     fake.load_model = lambda path: model
+    fake.model_file = Path
     monkeypatch.setitem(sys.modules, "packdepth.io.checkpoints", fake)
     args = [
         "eval",

@@ -1,0 +1,128 @@
+"""The training configuration schema (YAML files in ``configs/``, overrides with ``--set``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from packdepth.data.augment import AugmentConfig
+from packdepth.data.factory import DataConfig
+
+
+@dataclass
+class ModelConfig:
+    """Networks, by the names of :func:`packdepth.networks.build_depth_net` / ``build_pose_net``.
+
+    Attributes:
+        depth: depth network config, e.g. ``{name: ResNetDepth, num_layers: 18}`` or
+            ``{name: PackNet01, version: A}`` (see :mod:`packdepth.networks.factory`).
+        pose: pose network config, e.g. ``{name: PoseNet}`` or ``{name: PoseResNet}``.
+        init: a packdepth model folder (``packdepth import-weights --out`` or a run's ``model/``)
+            whose depth (and pose, when present) weights initialise training.
+    """
+
+    depth: dict[str, Any] = field(default_factory=lambda: {"name": "ResNetDepth", "num_layers": 18})
+    pose: dict[str, Any] = field(default_factory=lambda: {"name": "PoseNet"})
+    init: str | None = None
+
+
+@dataclass
+class LossConfig:
+    """Loss terms and weights.
+
+    Attributes:
+        ssim_alpha: SSIM weight in the photometric error (0.85).
+        automask: monodepth2's auto-mask of static pixels.
+        smoothness_weight: edge-aware smoothness (1e-3, divided by 2^s per scale).
+        num_scales: scales of the inverse-depth pyramid used by the loss (1-4).
+        velocity_weight: velocity supervision (scale-aware mode: 0.1); needs speed or poses.
+        supervised_weight: supervised depth on sparse GT (semi-supervision); 0 = off.
+        supervised_kind: ``l1``, ``berhu`` or ``silog``.
+        semantic_weight: cross-entropy of the semantic-guided net; needs labels.
+    """
+
+    ssim_alpha: float = 0.85
+    automask: bool = True
+    smoothness_weight: float = 1e-3
+    num_scales: int = 4
+    velocity_weight: float = 0.0
+    supervised_weight: float = 0.0
+    supervised_kind: Literal["l1", "berhu", "silog"] = "l1"
+    semantic_weight: float = 0.0
+
+
+@dataclass
+class OptimConfig:
+    """Adam with a step learning-rate schedule.
+
+    Attributes:
+        lr: learning rate of both networks.
+        weight_decay: Adam weight decay.
+        step_size: epochs between learning-rate drops (0 = constant).
+        gamma: learning-rate factor at each drop.
+        grad_clip: gradient-norm clipping (0 = off).
+        max_bad_steps: consecutive non-finite losses tolerated (each batch is skipped) before the
+            run stops with an error.
+    """
+
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    step_size: int = 0
+    gamma: float = 0.5
+    grad_clip: float = 10.0
+    max_bad_steps: int = 20
+
+
+@dataclass
+class TrainerConfig:
+    """How long, where and on what to train (passed on to Lightning's ``Trainer``).
+
+    Attributes:
+        out_dir: run folder: checkpoints, logs, the final model (``model/``).
+        max_epochs / max_steps / max_minutes: stop at whichever comes first (-1 / None = no limit).
+        batch_size, num_workers: data loading.
+        val_every_steps: validation interval in training steps (0 = once per epoch).
+        seed: seeds Python, NumPy and torch; with ``deterministic`` runs repeat exactly on CPU.
+        accelerator, devices, num_nodes, strategy, precision: Lightning settings; e.g. two CPU
+            processes with ``devices: 2, strategy: ddp``.
+        log_every_steps: logging interval.
+        num_log_images: depth images written to TensorBoard at each validation.
+        progress_bar: show Lightning's progress bar.
+    """
+
+    out_dir: str = "runs/default"
+    max_epochs: int = 20
+    max_steps: int = -1
+    max_minutes: float | None = None
+    batch_size: int = 4
+    num_workers: int = 0
+    val_every_steps: int = 0
+    seed: int = 42
+    deterministic: bool = True
+    accelerator: str = "cpu"
+    devices: int | str = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    log_every_steps: int = 10
+    num_log_images: int = 4
+    progress_bar: bool = True
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    val_data: DataConfig | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+def validation_config(data: DataConfig, **changes: Any) -> DataConfig:
+    """A copy of ``data`` for validation: no augmentation, only frames with GT depth."""
+    from dataclasses import replace
+
+    return replace(data, augmentation=AugmentConfig(enabled=False), require_depth=True, **changes)

@@ -1,0 +1,204 @@
+"""The LightningModule of self-supervised depth + ego-motion training."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from packdepth.config import from_dict, to_dict
+from packdepth.errors import PackdepthError
+from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
+from packdepth.losses.multiscale import inv_depth_to_depth, multiscale_photometric, resize_to
+from packdepth.losses.supervised import supervised_depth_loss
+from packdepth.losses.velocity import velocity_loss
+from packdepth.networks import build_depth_net, build_pose_net
+from packdepth.training.config import TrainConfig
+
+#: Semantic labels equal to this are ignored by the cross-entropy.
+IGNORE_LABEL = 255
+
+
+class SelfSupervisedDepth(L.LightningModule):
+    """Depth and pose networks trained by view synthesis (+ optional velocity, supervised and
+    semantic terms), validated with the standard depth metrics.
+
+    Batches follow the item contract of :mod:`packdepth.data`.
+    """
+
+    def __init__(self, config: dict[str, Any] | TrainConfig) -> None:
+        super().__init__()
+        cfg = config if isinstance(config, TrainConfig) else from_dict(TrainConfig, config)
+        self.cfg = cfg
+        self.save_hyperparameters({"config": to_dict(cfg)})
+        self.depth_net = build_depth_net(cfg.model.depth)
+        self.pose_net = build_pose_net(cfg.model.pose)
+        self._bad_steps = 0
+        self._val_metrics: list[dict[str, float]] = []
+        self._val_images: list[tuple[Tensor, Tensor, Tensor]] = []
+
+    # ----------------------------------------------------------------- forward and losses
+    def forward(self, image: Tensor) -> list[Tensor]:
+        """``[B,3,H,W]`` in [0,1] → the depth net's inverse-depth pyramid."""
+        return self.depth_net(image)
+
+    def compute_losses(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """All loss terms of a batch; ``total`` is what is optimised."""
+        lc = self.cfg.loss
+        semantic_logits = None
+        if lc.semantic_weight > 0 and hasattr(self.depth_net, "forward_with_semantics"):
+            inv_depths, semantic_logits = self.depth_net.forward_with_semantics(batch["image_aug"])
+        else:
+            inv_depths = self.depth_net(batch["image_aug"])
+        offsets = [int(o) for o in batch["offsets"][0]]
+        poses = self.pose_net(batch["image_aug"], batch["context_aug"], offsets=offsets)
+        view = multiscale_photometric(
+            batch["image"],
+            batch["context"],
+            inv_depths[: lc.num_scales],
+            poses,
+            batch["K"],
+            automask=lc.automask,
+            smoothness_weight=lc.smoothness_weight,
+            alpha=lc.ssim_alpha,
+        )
+        out = {
+            "photometric": view.photometric,
+            "smoothness": view.smoothness,
+            "automask_kept": view.masks[0].float().mean(),
+        }
+        total = view.total
+        if lc.velocity_weight > 0:
+            if "translation_gt" not in batch:
+                raise PackdepthError("loss.velocity_weight > 0 but the data has no speed or poses")
+            out["velocity"] = velocity_loss(poses, batch["translation_gt"])
+            total = total + lc.velocity_weight * out["velocity"]
+        if lc.supervised_weight > 0:
+            if "depth_gt" not in batch:
+                raise PackdepthError("loss.supervised_weight > 0 but the data has no depth GT")
+            gt = batch["depth_gt"]
+            pred = inv_depth_to_depth(resize_to(inv_depths[0], tuple(gt.shape[-2:])))
+            out["supervised"] = supervised_depth_loss(pred, gt, lc.supervised_kind)
+            total = total + lc.supervised_weight * out["supervised"]
+        if semantic_logits is not None:
+            if "semantic" not in batch:
+                raise PackdepthError("loss.semantic_weight > 0 but the data has no semantic labels")
+            labels = batch["semantic"]
+            logits = resize_to(semantic_logits, tuple(labels.shape[-2:]))
+            out["semantic"] = F.cross_entropy(logits, labels.long(), ignore_index=IGNORE_LABEL)
+            total = total + lc.semantic_weight * out["semantic"]
+        out["total"] = total
+        return out
+
+    # ----------------------------------------------------------------- training
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor | None:
+        losses = self.compute_losses(batch)
+        total = losses["total"]
+        if not torch.isfinite(total):
+            self._bad_steps += 1
+            warnings.warn(
+                f"step {self.global_step}: non-finite loss ({total.item()}), batch skipped "
+                f"({self._bad_steps}/{self.cfg.optim.max_bad_steps} in a row)",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+            if self._bad_steps >= self.cfg.optim.max_bad_steps:
+                raise PackdepthError(
+                    f"training diverged: {self._bad_steps} non-finite losses in a row at step "
+                    f"{self.global_step} (lower optim.lr or check the data)"
+                )
+            return None
+        self._bad_steps = 0
+        bs = batch["image"].shape[0]
+        self.log_dict(
+            {f"train/{k}": v.detach() for k, v in losses.items()},
+            batch_size=bs,
+            prog_bar=False,
+        )
+        self.log("loss", total.detach(), prog_bar=True, batch_size=bs, logger=False)
+        return total
+
+    def configure_optimizers(self) -> Any:
+        oc = self.cfg.optim
+        optimizer = torch.optim.Adam(self.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
+        if oc.step_size <= 0:
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, oc.step_size, gamma=oc.gamma)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The torch random state (auto-mask tie noise) so that a resumed run repeats exactly;
+        # augmentation and shuffling are seeded per item and epoch, and need nothing here.
+        checkpoint["packdepth_rng"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("packdepth_rng")
+        if state is not None:
+            torch.set_rng_state(state)
+
+    # ----------------------------------------------------------------- validation
+    def predict_depth(self, image: Tensor) -> Tensor:
+        """``[B,3,H,W]`` → full-resolution depth ``[B,1,H,W]``."""
+        return inv_depth_to_depth(self.depth_net(image)[0])
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        if "depth_gt" not in batch:
+            return
+        depth = self.predict_depth(batch["image"])
+        for i in range(depth.shape[0]):
+            gt = batch["depth_gt"][i, 0].cpu().numpy()
+            if not (gt > 0).any():
+                continue
+            pred = depth[i, 0].float().cpu().numpy()
+            metrics = depth_metrics(pred, gt, crop=None, max_depth=80.0, median_scaling=True)
+            metrics["abs_rel_unscaled"] = depth_metrics(
+                pred, gt, crop=None, max_depth=80.0, median_scaling=False
+            )["abs_rel"]
+            self._val_metrics.append(metrics)
+            if len(self._val_images) < self.cfg.trainer.num_log_images:
+                self._val_images.append(
+                    (batch["image"][i].cpu(), depth[i, 0].cpu(), batch["depth_gt"][i, 0].cpu())
+                )
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val_metrics:
+            return
+        agg = aggregate_metrics(self._val_metrics)
+        agg["abs_rel_unscaled"] = float(np.mean([m["abs_rel_unscaled"] for m in self._val_metrics]))
+        keys = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "abs_rel_unscaled", "ratio_median")
+        self.log_dict({f"val/{k}": float(agg[k]) for k in keys if k in agg}, sync_dist=True)
+        self._log_images()
+        self._val_metrics.clear()
+        self._val_images.clear()
+
+    def _log_images(self) -> None:
+        from packdepth.io.viz import colorize_depth, to_uint8_image
+
+        loggers = [lg for lg in self.loggers if hasattr(lg.experiment, "add_image")]
+        if not loggers or self.trainer.sanity_checking:
+            return
+        for k, (image, pred, gt) in enumerate(self._val_images):
+            rgb = to_uint8_image(image.numpy())
+            colour = colorize_depth(pred.numpy())
+            gt_colour = colorize_depth(gt.numpy())
+            if gt_colour.shape != colour.shape:
+                gt_colour = np.asarray(
+                    F.interpolate(
+                        torch.from_numpy(gt_colour).permute(2, 0, 1)[None].float(),
+                        size=colour.shape[:2],
+                        mode="nearest",
+                    )[0]
+                    .permute(1, 2, 0)
+                    .byte()
+                )
+            grid = np.concatenate([rgb, colour, gt_colour], axis=0)
+            for lg in loggers:
+                lg.experiment.add_image(f"val/depth_{k}", grid, self.global_step, dataformats="HWC")
