@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,5 +25,11 @@ def kitti_tiny(shared_data: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _seeded() -> None:
+def _seeded() -> Iterator[None]:
+    """Seeded torch, one intra-op thread (on a busy 2-core machine two spinning OpenMP threads
+    per process made the suite about 2x slower); both restored after each test."""
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

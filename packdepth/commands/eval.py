@@ -17,26 +17,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from packdepth.commands._args import image_size
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.depth import find_prediction, load_image, predict_depth, read_prediction
+from packdepth.evaluation.depth import find_prediction, read_prediction
 from packdepth.evaluation.metrics import CROPS, DepthProtocol
-from packdepth.evaluation.report import Predictor, evaluate_depth, format_report
+from packdepth.evaluation.report import Predictor, evaluate_depth, format_report, model_predictor
 from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.io.atomic import write_text
 
 #: Network input size when neither ``--size`` nor the checkpoint gives one (monodepth2/PackNet
 #: KITTI training size).
 DEFAULT_SIZE = (192, 640)
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW, e.g. 192x640, got {text!r}") from None
-    if h <= 0 or w <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
-    return h, w
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--size",
-        type=_size,
+        type=image_size,
         default=None,
         help="network input HxW (default: the model file's recorded training size, else 192x640)",
     )
@@ -92,17 +83,9 @@ def _model_predictor(args: argparse.Namespace) -> tuple[Predictor, tuple[int, in
     checkpoints = importlib.import_module("packdepth.io.checkpoints")  # heavy: only on this path
 
     path = checkpoints.model_file(args.checkpoint)  # a file, or a model folder
-    model = checkpoints.load_model(path).eval()
+    model = checkpoints.load_model(path)
     size = args.size or _recorded_size(checkpoints, path) or DEFAULT_SIZE
-
-    def predict(entry: SplitEntry, index: int):
-        path = entry.image_file(args.data)
-        depth = predict_depth(
-            model, load_image(path)[None], size=size, post_process=args.post_process
-        )
-        return depth[0, 0], str(path)
-
-    return predict, size
+    return model_predictor(model, args.data, size=size, post_process=args.post_process), size
 
 
 def _recorded_size(checkpoints, path: Path) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from packdepth.commands._args import add_overrides
 from packdepth.config import load_config
 
 
@@ -16,14 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(packdepth format).",
     )
     p.add_argument("config", help="YAML config file (configs/*.yaml)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set optim.lr=1e-4 --set trainer.max_minutes=10",
-    )
+    add_overrides(p)
     p.add_argument("--resume", metavar="CKPT", help="continue a run from a Lightning checkpoint")
     p.set_defaults(func=run)
 
@@ -34,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(TrainConfig, args.config, args.overrides)
     result = train(cfg, resume=args.resume)
-    print(f"trained {result.global_step} steps; model: {result.model_dir}")
+    procs = f"{result.world_size} process{'es' if result.world_size > 1 else ''}"
+    print(f"trained {result.global_step} steps in {procs}; model: {result.model_dir}")
     for key, value in sorted(result.val_metrics.items()):
         print(f"  {key:24s} {value:.4f}")
     return 0

@@ -108,6 +108,12 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
         return img.size
 
 
+def load_frame(record: FrameRecord) -> Tensor:
+    """A frame's image at its native resolution: ``[3,H,W]`` float in [0,1]."""
+    arr = np.asarray(_load_image(record.image), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
 def _load_image(source: ImageSource) -> Image.Image:
     if isinstance(source, Path):
         return read_rgb(source)
@@ -173,6 +179,14 @@ class SequenceDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.samples)
+
+    def frames(self) -> list[FrameRecord]:
+        """Every distinct frame (targets and their context), each once, in name order."""
+        seen: dict[str, FrameRecord] = {}
+        for sample in self.samples:
+            for record in (sample.target, *sample.context):
+                seen.setdefault(record.name, record)
+        return [seen[name] for name in sorted(seen)]
 
     def set_epoch(self, epoch: int) -> None:
         """Select the augmentation draws of an epoch (call before each epoch when training)."""

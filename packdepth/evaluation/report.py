@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.depth import load_gt_depth, load_semantic
+from packdepth.evaluation.depth import load_gt_depth, load_image, load_semantic, predict_depth
 from packdepth.evaluation.metrics import (
     CROPS,
     METRIC_NAMES,
@@ -27,6 +27,24 @@ from packdepth.evaluation.splits import SplitEntry
 Predictor = Callable[[SplitEntry, int], tuple["np.ndarray | torch.Tensor", str]]
 
 RESIZE_RULE = "prediction resized to GT resolution, bilinear in inverse depth, align_corners=False"
+
+
+def model_predictor(
+    model: torch.nn.Module,
+    root: str | os.PathLike,
+    *,
+    size: tuple[int, int] | None,
+    post_process: bool = False,
+) -> Predictor:
+    """A :data:`Predictor` running a depth network (in eval mode) on each split entry's image."""
+    model.eval()
+
+    def predict(entry: SplitEntry, index: int):
+        path = entry.image_file(root)
+        depth = predict_depth(model, load_image(path)[None], size=size, post_process=post_process)
+        return depth[0, 0], str(path)
+
+    return predict
 
 
 def evaluate_depth(

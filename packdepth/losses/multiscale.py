@@ -81,7 +81,7 @@ def multiscale_photometric(
     size = target.shape[-2:]
     n = sources.shape[1]
     source_list = [sources[:, i] for i in range(n)]
-    identity = identity_errors(target, source_list, alpha) if automask else None
+    identity = identity_errors(target, source_list, alpha)
     photometric = target.new_zeros(())
     smoothness = target.new_zeros(())
     masks: list[Tensor] = []

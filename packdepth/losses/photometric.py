@@ -14,6 +14,16 @@ SSIM_C2 = 0.03**2
 _INVALID_ERROR = 1e3
 
 
+def _box3(x: Tensor) -> Tensor:
+    """Mean over 3x3 windows without padding, ``[...,H,W] → [...,H-2,W-2]``.
+
+    Separable sums of shifted views: the same numbers as ``avg_pool2d(x, 3, 1)``, several times
+    faster on CPU (forward and backward).
+    """
+    rows = x[..., :-2, :] + x[..., 1:-1, :] + x[..., 2:, :]
+    return (rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]) / 9.0
+
+
 def ssim(x: Tensor, y: Tensor, c1: float = SSIM_C1, c2: float = SSIM_C2) -> Tensor:
     """Per-pixel structural similarity over 3x3 windows (reflection padding).
 
@@ -23,13 +33,13 @@ def ssim(x: Tensor, y: Tensor, c1: float = SSIM_C1, c2: float = SSIM_C2) -> Tens
     Returns:
         ``[B,C,H,W]`` SSIM map; 1 where the images agree.
     """
+    c = x.shape[1]
     x = F.pad(x, (1, 1, 1, 1), mode="reflect")
     y = F.pad(y, (1, 1, 1, 1), mode="reflect")
-    mu_x = F.avg_pool2d(x, 3, 1)
-    mu_y = F.avg_pool2d(y, 3, 1)
-    sigma_x = F.avg_pool2d(x * x, 3, 1) - mu_x * mu_x
-    sigma_y = F.avg_pool2d(y * y, 3, 1) - mu_y * mu_y
-    sigma_xy = F.avg_pool2d(x * y, 3, 1) - mu_x * mu_y
+    mu_x, mu_y, xx, yy, xy = _box3(torch.cat([x, y, x * x, y * y, x * y], 1)).split(c, 1)
+    sigma_x = xx - mu_x * mu_x
+    sigma_y = yy - mu_y * mu_y
+    sigma_xy = xy - mu_x * mu_y
     num = (2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)
     den = (mu_x * mu_x + mu_y * mu_y + c1) * (sigma_x + sigma_y + c2)
     return num / den
@@ -76,6 +86,12 @@ def reprojection_loss(
     Gaussian noise from the torch generator (a fixed seed reproduces it), so that exact ties are
     broken at random rather than always toward the same view.
 
+    Dropped pixels (auto-masked, or invalid in every view) give no gradient, but when the unwarped
+    sources are known they still count in the mean with their best identity error, a constant.
+    So a prediction cannot lower the loss by pushing pixels out of every view or behind the
+    cameras (e.g. a depth far too small for the predicted motion), which a mean over the kept
+    pixels alone would reward with a loss of 0. Without sources the mean is over kept pixels.
+
     Args:
         target: ``[B,C,H,W]`` target image.
         warped_list: N tensors ``[B,C,H,W]``, sources warped into the target view.
@@ -86,22 +102,24 @@ def reprojection_loss(
         identity: precomputed :func:`identity_errors` ``[B,N,H,W]`` (saves work across scales).
 
     Returns:
-        ``loss`` (scalar, mean over kept pixels; 0 with a graph when none is kept) and
-        ``mask [B,1,H,W]`` bool: the pixels that contributed.
+        ``loss`` (scalar) and ``mask [B,1,H,W]`` bool: the pixels whose reprojection error counts
+        (the pixels with a gradient).
     """
     errors = torch.cat([photometric_error(w, target, alpha) for w in warped_list], 1)
     valid = torch.cat(list(valid_list), 1)
     errors = torch.where(valid, errors, torch.full_like(errors, _INVALID_ERROR))
     best, _ = errors.min(1, keepdim=True)
     mask = valid.any(1, keepdim=True)
+    if identity is None and sources is not None:
+        identity = identity_errors(target, sources, alpha)
+    if identity is None:
+        if automask:
+            raise ValueError("automask needs the unwarped sources or their identity errors")
+        weight = mask.to(best.dtype)
+        return (best * weight).sum() / weight.sum().clamp(min=1.0), mask
+    best_identity, _ = identity.detach().min(1, keepdim=True)
     if automask:
-        if identity is None:
-            if sources is None:
-                raise ValueError("automask needs the unwarped sources or their identity errors")
-            identity = identity_errors(target, sources, alpha)
         noise = torch.randn(identity.shape, dtype=identity.dtype, device=identity.device)
-        best_identity, _ = (identity.detach() + tie_noise * noise).min(1, keepdim=True)
-        mask = mask & (best.detach() < best_identity)
-    weight = mask.to(best.dtype)
-    loss = (best * weight).sum() / weight.sum().clamp(min=1.0)
-    return loss, mask
+        noisy, _ = (identity.detach() + tie_noise * noise).min(1, keepdim=True)
+        mask = mask & (best.detach() < noisy)
+    return torch.where(mask, best, best_identity).mean(), mask

@@ -9,6 +9,7 @@ trained in, metres for KITTI-scaled models). Each net states its range through `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from torch import Tensor, nn
@@ -35,6 +36,26 @@ class DepthNet(nn.Module):
     def predict(self, image: Tensor) -> list[Tensor]:
         """Inverse depths for an image whose H and W are multiples of ``size_multiple``."""
         raise NotImplementedError
+
+    def depth_heads(self) -> list[nn.Conv2d]:
+        """The last convolution of each inverse-depth head (its output goes into a sigmoid)."""
+        raise NotImplementedError
+
+    def sigmoid_at_depth(self, depth: float) -> float:
+        """The head's sigmoid value that this network maps to ``depth``."""
+        raise NotImplementedError
+
+    def set_initial_depth(self, depth: float) -> None:
+        """Make an untrained network predict about ``depth`` everywhere (head biases only).
+
+        Self-supervision fixes depth only up to the scale of the predicted motion; with velocity
+        supervision the motion is metric from the first steps, and a network that starts at the
+        default (e.g. 0.2 m for monodepth2's mapping) projects every pixel out of view, where
+        the loss has no gradient. Starting near a plausible metric depth avoids that.
+        """
+        s = min(max(self.sigmoid_at_depth(depth), 1e-6), 1 - 1e-6)
+        for conv in self.depth_heads():
+            nn.init.constant_(conv.bias, math.log(s / (1 - s)))
 
     @staticmethod
     def crop(outputs: list[Tensor], image: Tensor, padded: Tensor) -> list[Tensor]:

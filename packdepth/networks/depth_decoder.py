@@ -52,6 +52,10 @@ class DepthDecoder(nn.ModuleList):
         self.num_ch_dec = DECODER_CHANNELS
         self.guide_channels = tuple(guide_channels)
 
+    def head_convs(self) -> list[nn.Conv2d]:
+        """The output convolution of each head, in ``scales`` order."""
+        return [self[2 * NUM_LEVELS + k].conv for k in range(len(self.scales))]
+
     def forward(self, features: Sequence[Tensor], guides: Sequence[Tensor] | None = None
                 ) -> tuple[list[Tensor], list[Tensor]]:
         """Decode.

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from packdepth.networks.base import DepthNet
 from packdepth.networks.layers import (
@@ -113,6 +113,12 @@ class PackNet(DepthNet):
         if coarser_disp is not None:
             parts.append(F.interpolate(coarser_disp, scale_factor=2, mode="nearest"))
         return torch.cat(parts, 1) if len(parts) > 1 else parts[0]
+
+    def depth_heads(self) -> list[nn.Conv2d]:
+        return [getattr(self, f"disp{level}_layer").conv1 for level in range(1, 5)]
+
+    def sigmoid_at_depth(self, depth: float) -> float:
+        return self.min_depth / depth
 
     def predict(self, image: Tensor) -> list[Tensor]:
         """``[B,3,H,W]`` (H, W multiples of 32) → inverse depths at scales 0..3."""

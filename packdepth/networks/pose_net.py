@@ -19,6 +19,13 @@ from packdepth.networks.layers import xavier_init_
 from packdepth.networks.resnet import ResNetEncoder
 
 POSE_SCALE = 0.01  # both references scale the raw network output by 0.01
+
+
+def _scale_vectors(raw: Tensor, translation_scale: float, rotation_scale: float) -> Tensor:
+    """Scale raw ``[...,6]`` ``(t, r)`` outputs: ×0.01 for both in the references. A larger
+    ``translation_scale`` (e.g. 1 for metric, velocity-supervised training: ~1 m per frame)
+    lets the network reach the motion's scale without first growing its weights 100-fold."""
+    return torch.cat([translation_scale * raw[..., :3], rotation_scale * raw[..., 3:]], -1)
 POSENET_CHANNELS = (16, 32, 64, 128, 256, 256, 256)
 POSENET_KERNELS = (7, 5, 3, 3, 3, 3, 3)
 DEFAULT_OFFSETS = (-1, 1)
@@ -38,10 +45,15 @@ class PoseNet(nn.Module):
     ``(tx, ty, tz, rx, ry, rz)`` becomes ``[[Rx Ry Rz, t], [0, 1]]`` (Euler).
     """
 
-    def __init__(self, num_contexts: int = 2):
+    def __init__(self, num_contexts: int = 2, translation_scale: float = POSE_SCALE,
+                 rotation_scale: float = POSE_SCALE):
         super().__init__()
         self.num_contexts = num_contexts
-        self.config: dict[str, Any] = {"name": "PoseNet", "num_contexts": num_contexts}
+        self.translation_scale = float(translation_scale)
+        self.rotation_scale = float(rotation_scale)
+        self.config: dict[str, Any] = {"name": "PoseNet", "num_contexts": num_contexts,
+                                       "translation_scale": self.translation_scale,
+                                       "rotation_scale": self.rotation_scale}
         cin = 3 * (1 + num_contexts)
         for i, (cout, k) in enumerate(zip(POSENET_CHANNELS, POSENET_KERNELS), start=1):
             block = nn.Sequential(nn.Conv2d(cin, cout, k, stride=2, padding=(k - 1) // 2),
@@ -52,7 +64,7 @@ class PoseNet(nn.Module):
         xavier_init_(self)
 
     def pose_vectors(self, target: Tensor, context: Tensor) -> Tensor:
-        """Raw ``[B,N,6]`` pose vectors ``(t, euler)`` (already ×0.01)."""
+        """``[B,N,6]`` pose vectors ``(t, euler)`` (already scaled, ×0.01 by default)."""
         _check_inputs(target, context)
         if context.shape[1] != self.num_contexts:
             raise ValueError(f"PoseNet was built for {self.num_contexts} context frames, "
@@ -61,7 +73,8 @@ class PoseNet(nn.Module):
         for i in range(1, len(POSENET_CHANNELS) + 1):
             x = getattr(self, f"conv{i}")(x)
         x = self.pose_pred(x).mean(dim=(2, 3))
-        return POSE_SCALE * x.view(x.shape[0], self.num_contexts, 6)
+        x = x.view(x.shape[0], self.num_contexts, 6)
+        return _scale_vectors(x, self.translation_scale, self.rotation_scale)
 
     def forward(self, target: Tensor, context: Tensor,
                 offsets: Sequence[int] | None = None) -> Tensor:
@@ -81,9 +94,14 @@ class PoseResNet(nn.Module):
     offsets. So monodepth2 weights give monodepth2's ``cam_T_cam`` for every frame.
     """
 
-    def __init__(self, num_layers: int = 18):
+    def __init__(self, num_layers: int = 18, translation_scale: float = POSE_SCALE,
+                 rotation_scale: float = POSE_SCALE):
         super().__init__()
-        self.config: dict[str, Any] = {"name": "PoseResNet", "num_layers": num_layers}
+        self.translation_scale = float(translation_scale)
+        self.rotation_scale = float(rotation_scale)
+        self.config: dict[str, Any] = {"name": "PoseResNet", "num_layers": num_layers,
+                                       "translation_scale": self.translation_scale,
+                                       "rotation_scale": self.rotation_scale}
         self.encoder = ResNetEncoder(num_layers, num_input_images=2)
         self.net = nn.ModuleList([
             nn.Conv2d(self.encoder.num_ch_enc[-1], 256, 1),
@@ -100,8 +118,9 @@ class PoseResNet(nn.Module):
             x = conv(x)
             if i < len(self.net) - 1:
                 x = self.relu(x)
-        out = POSE_SCALE * x.mean(dim=(2, 3)).view(x.shape[0], 2, 6)[:, 0]
-        axis_angle, translation = out[:, :3], out[:, 3:]
+        out = x.mean(dim=(2, 3)).view(x.shape[0], 2, 6)[:, 0]
+        axis_angle = self.rotation_scale * out[:, :3]
+        translation = self.translation_scale * out[:, 3:]
         return pose_vec_to_mat(torch.cat([translation, axis_angle], -1), rotation="axis_angle")
 
     def forward(self, target: Tensor, context: Tensor,

@@ -10,11 +10,17 @@ so ``depth = 1 / inv_depth`` ∈ [min_depth, max_depth].
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from packdepth.networks.base import NUM_SCALES, DepthNet
 from packdepth.networks.depth_decoder import DepthDecoder
 from packdepth.networks.resnet import ResNetEncoder
+
+
+def disparity_at_depth(depth: float, min_depth: float, max_depth: float) -> float:
+    """Inverse of :func:`disparity_to_inv_depth` for one depth."""
+    lo, hi = 1.0 / max_depth, 1.0 / min_depth
+    return (1.0 / depth - lo) / (hi - lo)
 
 
 def disparity_to_inv_depth(disp: Tensor, min_depth: float, max_depth: float) -> Tensor:
@@ -38,6 +44,12 @@ class ResNetDepth(DepthNet):
                        "min_depth": self.min_depth, "max_depth": self.max_depth}
         self.encoder = ResNetEncoder(num_layers)
         self.decoder = DepthDecoder(self.encoder.num_ch_enc, scales=range(NUM_SCALES))
+
+    def depth_heads(self) -> list[nn.Conv2d]:
+        return self.decoder.head_convs()
+
+    def sigmoid_at_depth(self, depth: float) -> float:
+        return disparity_at_depth(depth, self.min_depth, self.max_depth)
 
     def predict(self, image: Tensor) -> list[Tensor]:
         disps, _ = self.decoder(self.encoder(image))

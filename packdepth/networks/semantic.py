@@ -9,13 +9,13 @@ fusion), so the depth heads see the semantic features. Inverse depth uses the sa
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from packdepth.networks.base import NUM_SCALES, DepthNet
 from packdepth.networks.depth_decoder import DepthDecoder
 from packdepth.networks.padding import pad_to_multiple
 from packdepth.networks.resnet import ResNetEncoder
-from packdepth.networks.resnet_depth import disparity_to_inv_depth
+from packdepth.networks.resnet_depth import disparity_at_depth, disparity_to_inv_depth
 
 
 class SemanticDepth(DepthNet):
@@ -43,6 +43,12 @@ class SemanticDepth(DepthNet):
                                              activation="none")
         self.decoder = DepthDecoder(enc, scales=range(NUM_SCALES),
                                     guide_channels=self.semantic_decoder.num_ch_dec)
+
+    def depth_heads(self) -> list[nn.Conv2d]:
+        return self.decoder.head_convs()
+
+    def sigmoid_at_depth(self, depth: float) -> float:
+        return disparity_at_depth(depth, self.min_depth, self.max_depth)
 
     def _predict_both(self, image: Tensor) -> tuple[list[Tensor], Tensor]:
         features = self.encoder(image)

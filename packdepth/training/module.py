@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -15,6 +16,7 @@ from packdepth.config import from_dict, to_dict
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
 from packdepth.losses.multiscale import inv_depth_to_depth, multiscale_photometric, resize_to
+from packdepth.losses.prior import ground_plane_depth, log_depth_prior_loss, prior_weight
 from packdepth.losses.supervised import supervised_depth_loss
 from packdepth.losses.velocity import velocity_loss
 from packdepth.networks import build_depth_net, build_pose_net
@@ -38,6 +40,10 @@ class SelfSupervisedDepth(L.LightningModule):
         self.save_hyperparameters({"config": to_dict(cfg)})
         self.depth_net = build_depth_net(cfg.model.depth)
         self.pose_net = build_pose_net(cfg.model.pose)
+        if cfg.model.init_depth is not None:
+            self.depth_net.set_initial_depth(cfg.model.init_depth)
+        if cfg.trainer.channels_last:
+            self.to(memory_format=torch.channels_last)
         self._bad_steps = 0
         self._val_metrics: list[dict[str, float]] = []
         self._val_images: list[tuple[Tensor, Tensor, Tensor]] = []
@@ -57,6 +63,21 @@ class SelfSupervisedDepth(L.LightningModule):
             inv_depths = self.depth_net(batch["image_aug"])
         offsets = [int(o) for o in batch["offsets"][0]]
         poses = self.pose_net(batch["image_aug"], batch["context_aug"], offsets=offsets)
+        # The networks may run in reduced precision (trainer.precision: bf16-mixed); geometry and
+        # losses run in float32.
+        inv_depths = [d.float() for d in inv_depths]
+        poses = poses.float()
+        with torch.autocast(batch["image"].device.type, enabled=False):
+            return self._losses(batch, inv_depths, poses, semantic_logits)
+
+    def _losses(
+        self,
+        batch: dict[str, Any],
+        inv_depths: list[Tensor],
+        poses: Tensor,
+        semantic_logits: Tensor | None,
+    ) -> dict[str, Tensor]:
+        lc = self.cfg.loss
         view = multiscale_photometric(
             batch["image"],
             batch["context"],
@@ -85,11 +106,18 @@ class SelfSupervisedDepth(L.LightningModule):
             pred = inv_depth_to_depth(resize_to(inv_depths[0], tuple(gt.shape[-2:])))
             out["supervised"] = supervised_depth_loss(pred, gt, lc.supervised_kind)
             total = total + lc.supervised_weight * out["supervised"]
+        w_prior = prior_weight(self.global_step, lc.prior_weight, lc.prior_steps)
+        if w_prior > 0:
+            image = batch["image"]
+            prior = ground_plane_depth(batch["K"], *image.shape[-2:], lc.camera_height)
+            depth = inv_depth_to_depth(inv_depths[0])
+            out["prior"] = log_depth_prior_loss(depth, prior, lc.velocity_weight <= 0)
+            total = total + w_prior * out["prior"]
         if semantic_logits is not None:
             if "semantic" not in batch:
                 raise PackdepthError("loss.semantic_weight > 0 but the data has no semantic labels")
             labels = batch["semantic"]
-            logits = resize_to(semantic_logits, tuple(labels.shape[-2:]))
+            logits = resize_to(semantic_logits.float(), tuple(labels.shape[-2:]))
             out["semantic"] = F.cross_entropy(logits, labels.long(), ignore_index=IGNORE_LABEL)
             total = total + lc.semantic_weight * out["semantic"]
         out["total"] = total
@@ -123,9 +151,40 @@ class SelfSupervisedDepth(L.LightningModule):
         self.log("loss", total.detach(), prog_bar=True, batch_size=bs, logger=False)
         return total
 
+    def on_train_start(self) -> None:
+        self._started = time.monotonic()
+
+    def run_progress(self) -> float:
+        """Fraction of the run done: of the time budget when there is one, else of the steps,
+        else of the epochs (0 outside a run)."""
+        tc = self.cfg.trainer
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None:
+            return 0.0
+        if tc.max_minutes:
+            return (time.monotonic() - getattr(self, "_started", time.monotonic())) / (
+                60.0 * tc.max_minutes
+            )
+        if tc.max_steps and tc.max_steps > 0:
+            return self.global_step / tc.max_steps
+        return self.current_epoch / max(tc.max_epochs, 1)
+
     def configure_optimizers(self) -> Any:
         oc = self.cfg.optim
-        optimizer = torch.optim.Adam(self.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
+        groups = [
+            {"params": self.depth_net.parameters()},
+            {"params": self.pose_net.parameters(), "lr": oc.pose_lr or oc.lr},
+        ]
+        optimizer = torch.optim.Adam(groups, lr=oc.lr, weight_decay=oc.weight_decay)
+        if oc.decay_at is not None:
+            gamma = oc.gamma
+            scheduler = torch.optim.lr_scheduler.LambdaLR(
+                optimizer, lambda _: gamma if self.run_progress() >= oc.decay_at else 1.0
+            )
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+            }
         if oc.step_size <= 0:
             return optimizer
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, oc.step_size, gamma=oc.gamma)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+import yaml
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -101,6 +102,7 @@ class TrainResult:
     last_checkpoint: str | None
     global_step: int
     val_metrics: dict[str, float]
+    world_size: int = 1
 
 
 def _quiet_lightning() -> None:
@@ -109,6 +111,16 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*The number of training batches.*")
+
+
+def resolve_precision(precision: str, accelerator: str) -> str:
+    """``auto``: bfloat16 mixed precision when training on a CPU with native bfloat16 support
+    (AVX512-BF16/AMX: about 1.7x faster here), else full float32. Other values pass through."""
+    if precision != "auto":
+        return precision
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    native_bf16 = bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
+    return "bf16-mixed" if on_cpu and native_bf16 else "32-true"
 
 
 def build_trainer(cfg: TrainConfig, out_dir: Path, has_val: bool) -> L.Trainer:
@@ -141,7 +153,7 @@ def build_trainer(cfg: TrainConfig, out_dir: Path, has_val: bool) -> L.Trainer:
         devices=tc.devices,
         num_nodes=tc.num_nodes,
         strategy=tc.strategy,
-        precision=tc.precision,
+        precision=resolve_precision(tc.precision, tc.accelerator),
         deterministic=tc.deterministic,
         gradient_clip_val=cfg.optim.grad_clip or None,
         log_every_n_steps=tc.log_every_steps,
@@ -155,9 +167,25 @@ def build_trainer(cfg: TrainConfig, out_dir: Path, has_val: bool) -> L.Trainer:
     )
 
 
+def _initialise(net: torch.nn.Module, path: Path) -> None:
+    """Copy the weights of the packdepth model file ``path`` into ``net`` (same architecture)."""
+    from packdepth.io.checkpoints import load_model
+
+    source = load_model(path)
+    if getattr(source, "config", {}).get("name") != getattr(net, "config", {}).get("name"):
+        raise PackdepthError(
+            f"{path}: holds a {source.config.get('name')}, but the config asks for "
+            f"{net.config.get('name')} (model.depth / model.pose)"
+        )
+    try:
+        net.load_state_dict(source.state_dict())
+    except RuntimeError as exc:
+        raise PackdepthError(f"{path}: weights do not fit the configured network ({exc})") from None
+
+
 def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainResult:
     """Train per ``cfg``; write logs, checkpoints and ``model/`` (packdepth format) in out_dir."""
-    from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, load_model, model_file, save_models
+    from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, model_file, save_models
 
     _quiet_lightning()
     out_dir = Path(cfg.trainer.out_dir)
@@ -165,17 +193,15 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
     if resume is not None and not Path(resume).is_file():
         raise PackdepthError(f"{resume}: checkpoint to resume from not found")
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
-    import yaml
-
     write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     data = DepthDataModule(cfg)
     data.setup("fit")
     module = SelfSupervisedDepth(cfg)
     if cfg.model.init and resume is None:
-        module.depth_net.load_state_dict(load_model(model_file(cfg.model.init)).state_dict())
+        _initialise(module.depth_net, model_file(cfg.model.init))
         pose_file = Path(cfg.model.init) / POSE_FILE
         if pose_file.is_file():
-            module.pose_net.load_state_dict(load_model(pose_file).state_dict())
+            _initialise(module.pose_net, pose_file)
     trainer = build_trainer(cfg, out_dir, has_val=data.val_set is not None)
     trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume else None)
     model_dir = out_dir / "model"
@@ -196,4 +222,5 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
         last_checkpoint=ckpt.last_model_path or None,
         global_step=trainer.global_step,
         val_metrics=metrics,
+        world_size=trainer.world_size,
     )

@@ -7,7 +7,7 @@ import re
 import sys
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +125,3 @@ def write_monodepth2_folder() -> Callable[..., Path]:
         return folder
 
     return write
-
-
-@pytest.fixture(autouse=True)
-def _single_thread() -> Iterator[None]:
-    """One intra-op thread: on the shared 2-core machine, 2 spinning OpenMP threads per process
-    made this suite ~2x slower under load. Restored after each test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -99,7 +99,27 @@ def test_automask_moving_camera_keeps_most_pixels():
     warped, valid = inverse_warp(source.image, target.depth, T, K)
     loss, mask = reprojection_loss(target.image, [warped], [valid], [source.image])
     assert mask.float().mean() > 0.6
-    assert loss.item() < 5e-3
+    kept_error = (warped - target.image).abs().mean(1, keepdim=True)[mask].mean()
+    assert kept_error < 2e-3
+    identity = photometric_error(source.image, target.image).mean()
+    assert loss < 0.6 * identity
+
+
+def test_pushing_every_pixel_out_of_view_is_not_rewarded():
+    # A depth far too small for the motion sends every pixel out of the source view. That must
+    # not score better than the truth (a mean over kept pixels alone would give it 0).
+    target, source, T, K = _scene_pair(np.array([0.2, 0.0, 1.0]), yaw=0.03)
+    true, _ = reprojection_loss(
+        target.image, *[[x] for x in inverse_warp(source.image, target.depth, T, K)], [source.image]
+    )
+    tiny = target.depth * 0.01
+    warped, valid = inverse_warp(source.image, tiny, T, K)
+    assert not valid.any()
+    loss, mask = reprojection_loss(target.image, [warped], [valid], [source.image])
+    assert not mask.any()
+    identity = photometric_error(source.image, target.image).mean()
+    assert abs(loss.item() - identity.item()) < 1e-3
+    assert true < 0.6 * loss
 
 
 def test_tie_noise_follows_the_torch_seed():

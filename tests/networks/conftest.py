@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +26,3 @@ def packnet_shapes(reference_dir: Path) -> dict[str, dict[str, list[int]]]:
 def monodepth2_shapes(reference_dir: Path) -> dict[str, dict[str, list[int]]]:
     """monodepth2 key → shape maps of encoder.pth / depth.pth / pose_encoder.pth / pose.pth."""
     return json.loads((reference_dir / "monodepth2_state_dict_shapes.json").read_text())
-
-
-@pytest.fixture(autouse=True)
-def _single_thread() -> Iterator[None]:
-    """One intra-op thread: on the shared 2-core machine, 2 spinning OpenMP threads per process
-    made this suite ~2x slower under load. Restored after each test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -126,3 +126,13 @@ def test_cli_errors_are_one_line(world, tmp_path, capsys):
     cfg.write_text(f"data:\n  root: {empty}\n  kind: folder\n")
     assert main(["train", str(cfg)]) == 2
     assert str(empty) in capsys.readouterr().err
+
+
+def test_learning_rate_drops_once_at_the_requested_fraction(world, tmp_path):
+    cfg = _config(world, tmp_path / "lr", "trainer.max_steps=4", "trainer.max_epochs=-1",
+                  "optim.decay_at=0.5", "optim.gamma=0.1", "optim.pose_lr=1e-3")
+    train(cfg)
+    depth_lr = _steps(tmp_path / "lr" / "csv" / "metrics.csv", "lr-Adam/pg1")
+    pose_lr = _steps(tmp_path / "lr" / "csv" / "metrics.csv", "lr-Adam/pg2")
+    assert depth_lr == pytest.approx([2e-4, 2e-4, 2e-5, 2e-5])  # steps 0-3 of 4
+    assert pose_lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])

@@ -1,0 +1,47 @@
+"""``packdepth fit VIDEO_OR_FOLDER --out DIR``: test-time training on your own sequence."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from packdepth.commands._args import add_overrides, image_size
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "fit",
+        help="fit depth to one video / image folder self-supervised, then depth for every frame",
+        description="Per-sequence self-supervised fitting: train depth + pose on the frames of "
+        "one video file, image folder or KITTI raw folder for --minutes, then write "
+        "OUT/depth/<frame>.npz (key 'depth') and a colour PNG for every frame, and the model in "
+        "OUT/run/model. Start from a model trained elsewhere with --init (strongly "
+        "recommended: e.g. the synthetic-world model of `packdepth demo`).",
+    )
+    p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
+    p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
+    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} (pixels)")
+    p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
+    p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    add_overrides(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from packdepth.errors import PackdepthError
+    from packdepth.training.fit import fit
+
+    if args.minutes <= 0:
+        raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
+    if args.stride < 1:
+        raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
+    result = fit(
+        args.source, args.out, minutes=args.minutes, size=args.size,
+        intrinsics=args.intrinsics, init=args.init, stride=args.stride,
+        overrides=args.overrides,
+    )
+    print(f"fitted {result.steps} steps; depth for {result.frames} frames in {result.depth_dir}; "
+          f"model in {result.model_dir}")
+    return 0

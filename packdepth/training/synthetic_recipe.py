@@ -1,0 +1,158 @@
+"""Train on the embedded synthetic world and score on held-out streets (demo and benchmark).
+
+The training streets and the held-out streets come from different seeds, so the score measures
+generalisation to streets the model never saw, against exact ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from packdepth.config import load_config
+from packdepth.data.synthetic import SynthParams, write_dataset
+from packdepth.evaluation.metrics import DepthProtocol
+from packdepth.evaluation.report import evaluate_depth, model_predictor
+from packdepth.evaluation.splits import SplitEntry, read_split
+from packdepth.training.config import TrainConfig
+
+#: Seeds of the held-out streets: never used for training.
+HELDOUT_SEED = 1000
+#: Velocity supervision (PackNet's scale-aware mode): metric motion from the first step, so the
+#: pose net emits metres (translation scale 1) and the depth net starts near street depths.
+VELOCITY_OVERRIDES = [
+    "loss.velocity_weight=0.1",
+    "model.init_depth=15.0",
+    "model.pose={name: PoseNet, translation_scale: 1.0}",
+    "optim.pose_lr=null",  # translations are 100x larger per weight change: no faster pose lr
+]
+#: The recipe of `packdepth demo` and the synthetic benchmark (chosen by bench/train_synthetic.py
+#: runs, see README): one full-resolution loss scale (more steps per minute), a faster pose net,
+#: the ground-plane warm-up against the far-depth collapse, bf16 where the CPU has it.
+DEMO_OVERRIDES = [
+    "loss.num_scales=1",
+    "loss.prior_weight=0.1",
+    "optim.pose_lr=1e-3",
+    "trainer.precision=auto",
+    "trainer.channels_last=true",
+    "trainer.max_epochs=100000",
+]
+#: Synthetic depth is exact and complete: no crop, the usual 80 m cap.
+SYNTHETIC_PROTOCOL = DepthProtocol(crop=None, min_depth=1e-3, max_depth=80.0, median_scaling=True)
+
+
+def prepare_world(root: Path, params: SynthParams, sequences: int, progress=None) -> Path:
+    """Render ``sequences`` drives into ``root`` unless an identical rendering is already there."""
+    stamp = root / "synth.json"
+    if stamp.is_file():
+        recorded = json.loads(stamp.read_text())
+        wanted = {**asdict(params), "sequences": sequences}
+        if all(recorded.get(k) == v for k, v in wanted.items()):
+            return root
+    write_dataset(root, params, sequences=sequences, progress=progress)
+    return root
+
+
+def heldout_entries(root: Path, every: int = 1) -> list[SplitEntry]:
+    """Every ``every``-th frame of the held-out world (all its frames have exact depth)."""
+    return read_split(root / "splits" / "all_files.txt")[::every]
+
+
+def synthetic_train_config(
+    world: Path, out_dir: Path, height: int, width: int, overrides: list[str] = ()
+) -> TrainConfig:
+    """The synthetic-world training config (``configs/synthetic_cpu.yaml`` in code) + overrides."""
+    base = [
+        "data.kind=synthetic",
+        f"data.root={world}",
+        "data.split=splits/all_files.txt",
+        f"data.height={height}",
+        f"data.width={width}",
+        f"trainer.out_dir={out_dir}",
+    ]
+    return load_config(TrainConfig, None, base + list(overrides))
+
+
+class ConstantDepth(torch.nn.Module):
+    """The trivial baseline: the same depth everywhere (median scaling then fits its scale)."""
+
+    def __init__(self, depth: float = 10.0) -> None:
+        super().__init__()
+        self.register_buffer("inv", torch.tensor(1.0 / depth))
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        return [self.inv.expand(image.shape[0], 1, *image.shape[-2:])]
+
+
+@dataclass
+class Scores:
+    """Held-out reports of a model (median-scaled and metric) and of the constant baseline."""
+
+    scaled: dict
+    metric: dict
+    constant: dict
+
+    def table(self) -> str:
+        """A markdown table of the three rows."""
+        names = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
+        rows = [
+            ("model, median scaling", self.scaled["metrics"]),
+            ("model, metric (no scaling)", self.metric["metrics"]),
+            ("constant depth, median scaling", self.constant["metrics"]),
+        ]
+        lines = ["| prediction | " + " | ".join(names) + " | scale ratio |"]
+        lines.append("|---" * (len(names) + 2) + "|")
+        for label, m in rows:
+            values = " | ".join(f"{m[n]:.3f}" for n in names)
+            lines.append(f"| {label} | {values} | {m.get('ratio_median', float('nan')):.3f} |")
+        p = self.scaled["protocol"]
+        lines.append(
+            f"\nProtocol: no crop, {p['valid_gt']} m, mean of per-image metrics over "
+            f"{p['num_images']} held-out frames ({p['valid_pixels']} pixels), exact GT."
+        )
+        return "\n".join(lines)
+
+
+def score_heldout(
+    model: torch.nn.Module, root: Path, size: tuple[int, int], entries: list[SplitEntry]
+) -> Scores:
+    """Evaluate ``model`` on held-out frames with and without median scaling, and the baseline."""
+    predict = model_predictor(model, root, size=size)
+    scaled = evaluate_depth(root, entries, predict, SYNTHETIC_PROTOCOL)
+    metric_protocol = DepthProtocol(None, 1e-3, 80.0, median_scaling=False)
+    metric = evaluate_depth(root, entries, predict, metric_protocol, per_class=False)
+    constant = evaluate_depth(
+        root, entries, model_predictor(ConstantDepth(), root, size=size), SYNTHETIC_PROTOCOL,
+        per_class=False,
+    )
+    return Scores(scaled, metric, constant)
+
+
+def example_rows(
+    model: torch.nn.Module, root: Path, entries: list[SplitEntry], size: tuple[int, int]
+) -> list[list[np.ndarray]]:
+    """``[input, predicted depth, GT depth]`` colour rows (uint8) for a picture of results."""
+    from packdepth.evaluation.depth import load_gt_depth, load_image
+    from packdepth.io.viz import colorize_depth, to_uint8_image
+
+    predict = model_predictor(model, root, size=size)
+    rows = []
+    for index, entry in enumerate(entries):
+        gt, _ = load_gt_depth(root, entry)
+        pred, _ = predict(entry, index)
+        pred = np.asarray(pred, dtype=np.float64)
+        valid = gt > 0
+        pred = pred * np.median(gt[valid]) / np.median(pred[valid])  # same scale as the GT
+        inv_hi = float(np.percentile(1.0 / gt[valid], 95))
+        rows.append(
+            [
+                to_uint8_image(load_image(entry.image_file(root)).numpy()),
+                colorize_depth(pred, inv_range=(0.0, inv_hi)),
+                colorize_depth(gt, inv_range=(0.0, inv_hi)),
+            ]
+        )
+    return rows
