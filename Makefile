@@ -21,7 +21,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q tests
 
-# The main job on the embedded default: synthetic streets -> 5 min of training -> held-out scores.
+# The main job on the embedded default: synthetic streets -> 6 min of training -> held-out scores.
 demo: $(STAMP)
 	$(BIN)/packdepth demo --out demo_out
 

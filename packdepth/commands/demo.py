@@ -21,10 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "depth_examples.png and model/.",
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
-    p.add_argument("--minutes", type=float, default=5.0, help="training time (default 5)")
+    p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
     p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
-    p.add_argument("--sequences", type=int, default=4, help="training streets (default 4)")
-    p.add_argument("--frames", type=int, default=60, help="frames per street (default 60)")
+    p.add_argument("--sequences", type=int, default=8, help="training streets (default 8)")
+    p.add_argument("--frames", type=int, default=100, help="frames per street (default 100)")
     add_overrides(p)
     p.set_defaults(func=run)
 

@@ -34,16 +34,22 @@ def ground_plane_depth(
 
 
 def log_depth_prior_loss(
-    depth: Tensor, prior: Tensor, scale_invariant: bool, max_depth: float = 80.0
+    depth: Tensor,
+    prior: Tensor,
+    scale_invariant: bool,
+    max_depth: float = 80.0,
+    mask: Tensor | None = None,
 ) -> Tensor:
-    """Mean ``|log depth − log prior|`` over the ground pixels (``prior < max_depth``); with
-    ``scale_invariant`` the per-image median of the log ratio is removed first (for
-    self-supervision, whose scale is free).
+    """Mean ``|log depth − log prior|`` over the ground pixels (``prior < max_depth``) or over
+    ``mask``; with ``scale_invariant`` the per-image median of the log ratio is removed first
+    (for self-supervision, whose scale is free).
 
     Args:
-        depth, prior: ``[B,1,H,W]``, positive (``prior`` from :func:`ground_plane_depth`).
+        depth, prior: ``[B,1,H,W]``, positive (``prior`` from :func:`ground_plane_depth`, or a
+            reference model's depth for the fitting anchor).
+        mask: ``[B,1,H,W]`` bool, the pixels that count (default: the ground pixels).
     """
-    ground = prior < max_depth
+    ground = prior < max_depth if mask is None else mask
     diff = torch.log(depth) - torch.log(prior)
     if scale_invariant:
         rows = []

@@ -47,6 +47,10 @@ class LossConfig:
             (:mod:`packdepth.losses.prior`), decaying linearly to 0 over ``prior_steps`` steps;
             0 = off. Scale-invariant unless velocity supervision makes depth metric.
         camera_height: the camera's height above the road for the prior (KITTI: 1.65 m).
+        anchor_weight: for the whole run, keep the depth near the prediction of the initial
+            model (``model.init``, frozen): scale-invariant log-depth L1 over all pixels; 0 =
+            off. Fitting a pretrained model to one hard sequence (vehicles moving with the
+            camera, which view synthesis explains best at infinite depth) otherwise collapses.
     """
 
     ssim_alpha: float = 0.85
@@ -60,6 +64,7 @@ class LossConfig:
     prior_weight: float = 0.0
     prior_steps: int = 300
     camera_height: float = 1.65
+    anchor_weight: float = 0.0
 
 
 @dataclass

@@ -40,6 +40,16 @@ class SelfSupervisedDepth(L.LightningModule):
         self.save_hyperparameters({"config": to_dict(cfg)})
         self.depth_net = build_depth_net(cfg.model.depth)
         self.pose_net = build_pose_net(cfg.model.pose)
+        # The frozen initial depth net of loss.anchor_weight (weights copied in by the trainer
+        # from model.init; a submodule so that checkpoints and devices carry it, not optimised).
+        self.anchor_net = None
+        if cfg.loss.anchor_weight > 0:
+            if not cfg.model.init:
+                raise PackdepthError("loss.anchor_weight > 0 needs model.init (the anchor)")
+            self.anchor_net = build_depth_net(cfg.model.depth).requires_grad_(False)
+            for layer in self.anchor_net.modules():  # batch statistics as the depth net's, but
+                if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):  # frozen
+                    layer.momentum = 0.0
         if cfg.model.init_depth is not None:
             self.depth_net.set_initial_depth(cfg.model.init_depth)
         if cfg.trainer.channels_last:
@@ -67,8 +77,12 @@ class SelfSupervisedDepth(L.LightningModule):
         # losses run in float32.
         inv_depths = [d.float() for d in inv_depths]
         poses = poses.float()
+        anchor = None
+        if self.anchor_net is not None:
+            with torch.no_grad():
+                anchor = self.anchor_net(batch["image_aug"])[0].float()
         with torch.autocast(batch["image"].device.type, enabled=False):
-            return self._losses(batch, inv_depths, poses, semantic_logits)
+            return self._losses(batch, inv_depths, poses, semantic_logits, anchor)
 
     def _losses(
         self,
@@ -76,6 +90,7 @@ class SelfSupervisedDepth(L.LightningModule):
         inv_depths: list[Tensor],
         poses: Tensor,
         semantic_logits: Tensor | None,
+        anchor_inv_depth: Tensor | None = None,
     ) -> dict[str, Tensor]:
         lc = self.cfg.loss
         view = multiscale_photometric(
@@ -113,6 +128,14 @@ class SelfSupervisedDepth(L.LightningModule):
             depth = inv_depth_to_depth(inv_depths[0])
             out["prior"] = log_depth_prior_loss(depth, prior, lc.velocity_weight <= 0)
             total = total + w_prior * out["prior"]
+        if anchor_inv_depth is not None:
+            depth = inv_depth_to_depth(inv_depths[0])
+            everywhere = torch.ones_like(depth, dtype=torch.bool)
+            out["anchor"] = log_depth_prior_loss(
+                depth, inv_depth_to_depth(anchor_inv_depth), lc.velocity_weight <= 0,
+                mask=everywhere,
+            )
+            total = total + lc.anchor_weight * out["anchor"]
         if semantic_logits is not None:
             if "semantic" not in batch:
                 raise PackdepthError("loss.semantic_weight > 0 but the data has no semantic labels")

@@ -199,6 +199,8 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
     module = SelfSupervisedDepth(cfg)
     if cfg.model.init and resume is None:
         _initialise(module.depth_net, model_file(cfg.model.init))
+        if module.anchor_net is not None:
+            module.anchor_net.load_state_dict(module.depth_net.state_dict())
         pose_file = Path(cfg.model.init) / POSE_FILE
         if pose_file.is_file():
             _initialise(module.pose_net, pose_file)

@@ -19,6 +19,7 @@ from packdepth.evaluation.metrics import DepthProtocol
 from packdepth.evaluation.report import evaluate_depth, model_predictor
 from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.training.config import TrainConfig
+from packdepth.training.fit import FAST_RECIPE, FROM_SCRATCH
 
 #: Seeds of the held-out streets: never used for training.
 HELDOUT_SEED = 1000
@@ -33,14 +34,7 @@ VELOCITY_OVERRIDES = [
 #: The recipe of `packdepth demo` and the synthetic benchmark (chosen by bench/train_synthetic.py
 #: runs, see README): one full-resolution loss scale (more steps per minute), a faster pose net,
 #: the ground-plane warm-up against the far-depth collapse, bf16 where the CPU has it.
-DEMO_OVERRIDES = [
-    "loss.num_scales=1",
-    "loss.prior_weight=0.1",
-    "optim.pose_lr=1e-3",
-    "trainer.precision=auto",
-    "trainer.channels_last=true",
-    "trainer.max_epochs=100000",
-]
+DEMO_OVERRIDES = [*FAST_RECIPE, *FROM_SCRATCH, "trainer.max_epochs=100000"]
 #: Synthetic depth is exact and complete: no crop, the usual 80 m cap.
 SYNTHETIC_PROTOCOL = DepthProtocol(crop=None, min_depth=1e-3, max_depth=80.0, median_scaling=True)
 

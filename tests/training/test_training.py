@@ -136,3 +136,42 @@ def test_learning_rate_drops_once_at_the_requested_fraction(world, tmp_path):
     pose_lr = _steps(tmp_path / "lr" / "csv" / "metrics.csv", "lr-Adam/pg2")
     assert depth_lr == pytest.approx([2e-4, 2e-4, 2e-5, 2e-5])  # steps 0-3 of 4
     assert pose_lr == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
+
+
+def _log_depth_change(cfg: TrainConfig, model_dir: Path, batch: dict) -> float:
+    """Mean |Δ log depth| of the model in ``model_dir`` against ``cfg.model.init``."""
+    from packdepth.io.checkpoints import load_model
+
+    with torch.no_grad():  # batch statistics, as in training (the anchor's comparison)
+        a = load_model(Path(cfg.model.init) / "depth_net.safetensors").train()(batch["image"])[0]
+        b = load_model(model_dir / "depth_net.safetensors").train()(batch["image"])[0]
+    return (torch.log(a) - torch.log(b)).abs().mean().item()
+
+
+def test_anchor_keeps_a_fitted_model_near_its_initial_depth(world, tmp_path):
+    init = train(_config(world, tmp_path / "init", "trainer.max_steps=2", "trainer.max_epochs=-1"))
+    with pytest.raises(PackdepthError, match=r"needs model\.init"):
+        SelfSupervisedDepth(_config(world, tmp_path / "x", "loss.anchor_weight=1"))
+    runs = {}
+    for weight in (0.0, 10.0):
+        cfg = _config(world, tmp_path / f"w{weight}", "trainer.max_steps=8",
+                      "trainer.max_epochs=-1", "optim.lr=1e-3", f"model.init={init.model_dir}",
+                      f"loss.anchor_weight={weight}")
+        runs[weight] = (cfg, train(cfg))
+    cfg, anchored = runs[10.0]
+    anchor_log = _steps(anchored.out_dir / "csv" / "metrics.csv", "train/anchor")
+    assert len(anchor_log) == 8 and anchor_log[0] < 1e-6, anchor_log  # starts at the anchor
+    ckpt = torch.load(anchored.out_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    start = load_file(init.model_dir / "depth_net.safetensors")
+    for key, value in start.items():  # the anchor is frozen and travels in the checkpoint
+        if key.endswith("num_batches_tracked"):
+            continue
+        torch.testing.assert_close(ckpt["state_dict"][f"anchor_net.{key}"], value, rtol=0, atol=0)
+    data = DepthDataModule(cfg)
+    data.setup()
+    batch = next(iter(torch.utils.data.DataLoader(data.train_set, batch_size=4)))
+    free = _log_depth_change(cfg, runs[0.0][1].model_dir, batch)
+    held = _log_depth_change(cfg, anchored.model_dir, batch)
+    # unanchored, this lr drives the barely trained net into the far-depth collapse; anchored,
+    # it stays near its start
+    assert held < 0.1 * free, (held, free)
