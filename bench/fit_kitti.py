@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from packdepth.evaluation.metrics import DepthProtocol
+from packdepth.evaluation.metrics import DepthProtocol, markdown_table
 from packdepth.evaluation.report import evaluate_depth, model_predictor
 from packdepth.evaluation.splits import SplitEntry
 from packdepth.io.checkpoints import load_model, model_file
@@ -23,7 +23,6 @@ from packdepth.training.synthetic_recipe import ConstantDepth
 
 DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 KITTI = DepthProtocol(crop="garg", min_depth=1e-3, max_depth=80.0, median_scaling=True)
-NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
 
 
 def main() -> None:
@@ -55,10 +54,7 @@ def main() -> None:
     print(f"\nkitti_tiny, {len(entries)} Velodyne frames, {KITTI.describe()}, input "
           f"{args.height}x{args.width}, init {args.init or 'none (from scratch)'}, "
           f"fit wall time {minutes:.1f} min\n")
-    print("| prediction | " + " | ".join(NAMES) + " |")
-    print("|---" * (len(NAMES) + 1) + "|")
-    for label, m in rows.items():
-        print(f"| {label} | " + " | ".join(f"{m[n]:.3f}" for n in NAMES) + " |")
+    print(markdown_table(rows))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(
         {"rows": rows, "init": args.init, "minutes": minutes, "steps": result.steps,

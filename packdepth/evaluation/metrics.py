@@ -271,3 +271,18 @@ def format_table(metrics: Mapping[str, float], protocol_line: str) -> str:
             f"std/median {metrics['ratio_rel_std']:.4g}"
         )
     return "\n".join(lines)
+
+
+def markdown_table(
+    rows: Mapping[str, Mapping[str, float]],
+    columns: Sequence[str] = METRIC_NAMES,
+    headers: Sequence[str] | None = None,
+) -> str:
+    """A markdown table: one row per label, the ``columns`` of its metrics (3 decimals; a dash
+    where a row lacks one), headed by ``headers`` (default: the column names)."""
+    head = ["prediction", *(headers or columns)]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for label, m in rows.items():
+        values = [f"{m[c]:.3f}" if c in m else "–" for c in columns]
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+    return "\n".join(lines)

@@ -19,6 +19,9 @@ from packdepth.networks.layers import xavier_init_
 from packdepth.networks.resnet import ResNetEncoder
 
 POSE_SCALE = 0.01  # both references scale the raw network output by 0.01
+POSENET_CHANNELS = (16, 32, 64, 128, 256, 256, 256)
+POSENET_KERNELS = (7, 5, 3, 3, 3, 3, 3)
+DEFAULT_OFFSETS = (-1, 1)
 
 
 def _scale_vectors(raw: Tensor, translation_scale: float, rotation_scale: float) -> Tensor:
@@ -26,9 +29,6 @@ def _scale_vectors(raw: Tensor, translation_scale: float, rotation_scale: float)
     ``translation_scale`` (e.g. 1 for metric, velocity-supervised training: ~1 m per frame)
     lets the network reach the motion's scale without first growing its weights 100-fold."""
     return torch.cat([translation_scale * raw[..., :3], rotation_scale * raw[..., 3:]], -1)
-POSENET_CHANNELS = (16, 32, 64, 128, 256, 256, 256)
-POSENET_KERNELS = (7, 5, 3, 3, 3, 3, 3)
-DEFAULT_OFFSETS = (-1, 1)
 
 
 def _check_inputs(target: Tensor, context: Tensor) -> None:

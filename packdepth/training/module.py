@@ -122,19 +122,17 @@ class SelfSupervisedDepth(L.LightningModule):
             out["supervised"] = supervised_depth_loss(pred, gt, lc.supervised_kind)
             total = total + lc.supervised_weight * out["supervised"]
         w_prior = prior_weight(self.global_step, lc.prior_weight, lc.prior_steps)
-        if w_prior > 0:
-            image = batch["image"]
-            prior = ground_plane_depth(batch["K"], *image.shape[-2:], lc.camera_height)
+        scale_free = lc.velocity_weight <= 0
+        if w_prior > 0 or anchor_inv_depth is not None:
             depth = inv_depth_to_depth(inv_depths[0])
-            out["prior"] = log_depth_prior_loss(depth, prior, lc.velocity_weight <= 0)
+        if w_prior > 0:
+            prior = ground_plane_depth(batch["K"], *depth.shape[-2:], lc.camera_height)
+            out["prior"] = log_depth_prior_loss(depth, prior, scale_free)
             total = total + w_prior * out["prior"]
         if anchor_inv_depth is not None:
-            depth = inv_depth_to_depth(inv_depths[0])
             everywhere = torch.ones_like(depth, dtype=torch.bool)
-            out["anchor"] = log_depth_prior_loss(
-                depth, inv_depth_to_depth(anchor_inv_depth), lc.velocity_weight <= 0,
-                mask=everywhere,
-            )
+            anchor = inv_depth_to_depth(anchor_inv_depth)
+            out["anchor"] = log_depth_prior_loss(depth, anchor, scale_free, mask=everywhere)
             total = total + lc.anchor_weight * out["anchor"]
         if semantic_logits is not None:
             if "semantic" not in batch:

@@ -7,7 +7,7 @@ generalisation to streets the model never saw, against exact ground truth.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,8 @@ import torch
 
 from packdepth.config import load_config
 from packdepth.data.synthetic import SynthParams, write_dataset
-from packdepth.evaluation.metrics import DepthProtocol
-from packdepth.evaluation.report import evaluate_depth, model_predictor
+from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
+from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
 from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.training.config import TrainConfig
 from packdepth.training.fit import FAST_RECIPE, FROM_SCRATCH
@@ -59,7 +59,8 @@ def heldout_entries(root: Path, every: int = 1) -> list[SplitEntry]:
 def synthetic_train_config(
     world: Path, out_dir: Path, height: int, width: int, overrides: list[str] = ()
 ) -> TrainConfig:
-    """The synthetic-world training config (``configs/synthetic_cpu.yaml`` in code) + overrides."""
+    """The synthetic-world training config on ``world`` + overrides (the demo and the benchmark
+    add :data:`DEMO_OVERRIDES`, which ``configs/synthetic_cpu.yaml`` also holds)."""
     base = [
         "data.kind=synthetic",
         f"data.root={world}",
@@ -91,24 +92,15 @@ class Scores:
     constant: dict
 
     def table(self) -> str:
-        """A markdown table of the three rows."""
-        names = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
-        rows = [
-            ("model, median scaling", self.scaled["metrics"]),
-            ("model, metric (no scaling)", self.metric["metrics"]),
-            ("constant depth, median scaling", self.constant["metrics"]),
-        ]
-        lines = ["| prediction | " + " | ".join(names) + " | scale ratio |"]
-        lines.append("|---" * (len(names) + 2) + "|")
-        for label, m in rows:
-            values = " | ".join(f"{m[n]:.3f}" for n in names)
-            lines.append(f"| {label} | {values} | {m.get('ratio_median', float('nan')):.3f} |")
-        p = self.scaled["protocol"]
-        lines.append(
-            f"\nProtocol: no crop, {p['valid_gt']} m, mean of per-image metrics over "
-            f"{p['num_images']} held-out frames ({p['valid_pixels']} pixels), exact GT."
-        )
-        return "\n".join(lines)
+        """A markdown table of the three rows and the protocol line."""
+        rows = {
+            "model, median scaling": self.scaled["metrics"],
+            "model, metric (no scaling)": self.metric["metrics"],
+            "constant depth, median scaling": self.constant["metrics"],
+        }
+        columns = (*METRIC_NAMES, "ratio_median")
+        table = markdown_table(rows, columns, headers=(*METRIC_NAMES, "scale ratio"))
+        return f"{table}\n\nProtocol: {protocol_line(self.scaled)}, held-out frames, exact GT."
 
 
 def score_heldout(
@@ -117,7 +109,7 @@ def score_heldout(
     """Evaluate ``model`` on held-out frames with and without median scaling, and the baseline."""
     predict = model_predictor(model, root, size=size)
     scaled = evaluate_depth(root, entries, predict, SYNTHETIC_PROTOCOL)
-    metric_protocol = DepthProtocol(None, 1e-3, 80.0, median_scaling=False)
+    metric_protocol = replace(SYNTHETIC_PROTOCOL, median_scaling=False)
     metric = evaluate_depth(root, entries, predict, metric_protocol, per_class=False)
     constant = evaluate_depth(
         root, entries, model_predictor(ConstantDepth(), root, size=size), SYNTHETIC_PROTOCOL,

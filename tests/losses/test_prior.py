@@ -38,6 +38,11 @@ def test_loss_uses_ground_pixels_and_can_ignore_scale():
     expected = float(np.log(2.0))
     assert log_depth_prior_loss(2 * depth, prior, scale_invariant=False).item() == pytest.approx(
         expected, rel=1e-5)
+    # an explicit mask (the fitting anchor: every pixel) also counts the pixels above the horizon
+    everywhere = torch.ones_like(ground)
+    off = (3.0 / prior).log().abs()[~ground].sum() / ground.numel()
+    assert log_depth_prior_loss(depth, prior, False, mask=everywhere).item() == pytest.approx(
+        off.item(), rel=1e-5)
 
 
 def test_weight_decays_to_zero():

@@ -54,3 +54,11 @@ def test_config_data_on_real_samples(path, shared_data, tmp_path):
     item = train[0]
     assert item["image"].shape == (3, 64, 192) and item["context"].shape == (2, 3, 64, 192)
     assert (val[0]["depth_gt"] > 0).any()
+
+
+def test_synthetic_config_holds_the_benchmarked_recipe():
+    from packdepth.training.synthetic_recipe import DEMO_OVERRIDES
+
+    path = next(p for p in CONFIGS if p.stem == "synthetic_cpu")
+    recipe = [o for o in DEMO_OVERRIDES if not o.startswith("trainer.max_epochs")]
+    assert load_config(TrainConfig, path) == load_config(TrainConfig, path, recipe)
