@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--sequences", type=int, default=8, help="training streets")
     ap.add_argument("--frames", type=int, default=100, help="frames per street")
     ap.add_argument("--dynamic", action="store_true", help="moving traffic in train and test")
+    ap.add_argument("--jam", action="store_true", help="slow traffic jam in train and test")
     ap.add_argument("--velocity", action="store_true", help="velocity supervision (weight 0.1)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/synthetic"))
     ap.add_argument("--data", type=Path, default=Path("bench/data"), help="rendered worlds cache")
@@ -45,8 +46,8 @@ def main() -> None:
     args = ap.parse_args()
 
     size = (args.height, args.width)
-    tag = f"{args.height}x{args.width}{'_dyn' if args.dynamic else ''}"
-    params = dict(height=args.height, width=args.width, dynamic=args.dynamic)
+    tag = f"{args.height}x{args.width}{'_dyn' if args.dynamic else ''}{'_jam' if args.jam else ''}"
+    params = dict(height=args.height, width=args.width, dynamic=args.dynamic, jam=args.jam)
     world = prepare_world(
         args.data / f"train_{tag}_{args.sequences}x{args.frames}",
         SynthParams(frames=args.frames, seed=0, **params),

@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--width", type=int, default=640, help="image width (default 640)")
     parser.add_argument("--seed", type=int, default=0, help="street seed (default 0)")
     parser.add_argument("--dynamic", action="store_true", help="add independently moving vehicles")
+    parser.add_argument("--jam", action="store_true",
+                        help="a slow traffic jam: cars and trucks moving alongside the camera")
     parser.add_argument("--low-light", action="store_true", help="dim, noisy, low-contrast images")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=run)
@@ -31,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     params = SynthParams(
         height=args.height, width=args.width, frames=args.frames, seed=args.seed,
-        dynamic=args.dynamic, low_light=args.low_light,
+        dynamic=args.dynamic, jam=args.jam, low_light=args.low_light,
     )
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     drives = write_dataset(args.out_dir, params, args.sequences, progress=progress)

@@ -51,6 +51,11 @@ class LossConfig:
             model (``model.init``, frozen): scale-invariant log-depth L1 over all pixels; 0 =
             off. Fitting a pretrained model to one hard sequence (vehicles moving with the
             camera, which view synthesis explains best at infinite depth) otherwise collapses.
+        align_pose: refine the pose network's poses at every step by direct photometric
+            alignment with the current depth (:func:`packdepth.geometry.align.align_pose`); the
+            depth loss sees the refined poses, the pose network still learns from the loss.
+        align_levels, align_iterations: the alignment's pyramid (pooling factors, coarse to
+            fine) and Gauss-Newton steps per level.
     """
 
     ssim_alpha: float = 0.85
@@ -65,6 +70,9 @@ class LossConfig:
     prior_steps: int = 300
     camera_height: float = 1.65
     anchor_weight: float = 0.0
+    align_pose: bool = False
+    align_levels: list[int] = field(default_factory=lambda: [4, 2])
+    align_iterations: int = 3
 
 
 @dataclass

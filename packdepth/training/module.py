@@ -15,6 +15,8 @@ from torch import Tensor
 from packdepth.config import from_dict, to_dict
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
+from packdepth.geometry import invert_pose
+from packdepth.geometry.align import align_pose
 from packdepth.losses.multiscale import inv_depth_to_depth, multiscale_photometric, resize_to
 from packdepth.losses.prior import ground_plane_depth, log_depth_prior_loss, prior_weight
 from packdepth.losses.supervised import supervised_depth_loss
@@ -77,12 +79,29 @@ class SelfSupervisedDepth(L.LightningModule):
         # losses run in float32.
         inv_depths = [d.float() for d in inv_depths]
         poses = poses.float()
+        if lc.align_pose:
+            poses = self._aligned(batch, inv_depths[0], poses)
         anchor = None
         if self.anchor_net is not None:
             with torch.no_grad():
                 anchor = self.anchor_net(batch["image_aug"])[0].float()
         with torch.autocast(batch["image"].device.type, enabled=False):
             return self._losses(batch, inv_depths, poses, semantic_logits, anchor)
+
+    def _aligned(self, batch: dict[str, Any], inv_depth: Tensor, poses: Tensor) -> Tensor:
+        """The pose net's ``[B,N,4,4]`` poses, refined by photometric alignment with the current
+        (detached) depth; the correction is a constant, so the pose net keeps its gradient."""
+        lc = self.cfg.loss
+        b, n = poses.shape[:2]
+        context = batch["context"]
+        target = batch["image"].unsqueeze(1).expand_as(context).flatten(0, 1)
+        depth = inv_depth_to_depth(inv_depth.detach()).unsqueeze(1).expand(-1, n, -1, -1, -1)
+        K = batch["K"].unsqueeze(1).expand(-1, n, -1, -1).flatten(0, 1)
+        flat = poses.flatten(0, 1)
+        refined = align_pose(target, context.flatten(0, 1), depth.flatten(0, 1), K, flat,
+                             levels=tuple(lc.align_levels), iterations=lc.align_iterations)
+        correction = refined @ invert_pose(flat.detach())
+        return (correction @ flat).view(b, n, 4, 4)
 
     def _losses(
         self,

@@ -7,7 +7,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightning as L
@@ -74,6 +74,7 @@ class DepthDataModule(L.LightningDataModule):
             sampler=EpochShuffle(len(dataset), tc.seed) if train else None,
             drop_last=train,
             num_workers=tc.num_workers,
+            persistent_workers=tc.num_workers > 0,  # no respawn (and re-import) every epoch
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -167,25 +168,30 @@ def build_trainer(cfg: TrainConfig, out_dir: Path, has_val: bool) -> L.Trainer:
     )
 
 
-def _initialise(net: torch.nn.Module, path: Path) -> None:
-    """Copy the weights of the packdepth model file ``path`` into ``net`` (same architecture)."""
-    from packdepth.io.checkpoints import load_model
+def _initial_nets(cfg: TrainConfig) -> tuple[TrainConfig, list[tuple[str, torch.nn.Module]]]:
+    """The networks of ``model.init`` and ``cfg`` with their architectures: the file's settings
+    (e.g. a pose net's translation scale) win over the config's, whose network names must match.
+    """
+    from packdepth.io.checkpoints import POSE_FILE, load_model, model_file
 
-    source = load_model(path)
-    if getattr(source, "config", {}).get("name") != getattr(net, "config", {}).get("name"):
-        raise PackdepthError(
-            f"{path}: holds a {source.config.get('name')}, but the config asks for "
-            f"{net.config.get('name')} (model.depth / model.pose)"
-        )
-    try:
-        net.load_state_dict(source.state_dict())
-    except RuntimeError as exc:
-        raise PackdepthError(f"{path}: weights do not fit the configured network ({exc})") from None
+    nets = [("depth", load_model(model_file(cfg.model.init)))]
+    if (Path(cfg.model.init) / POSE_FILE).is_file():
+        nets.append(("pose", load_model(Path(cfg.model.init) / POSE_FILE)))
+    model = cfg.model
+    for which, net in nets:
+        wanted = getattr(model, which)
+        if net.config.get("name") != wanted.get("name"):
+            raise PackdepthError(
+                f"{cfg.model.init}: holds a {net.config.get('name')} {which} net, but the config "
+                f"asks for {wanted.get('name')} (model.{which})"
+            )
+        model = replace(model, **{which: dict(net.config)})
+    return replace(cfg, model=model), nets
 
 
 def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainResult:
     """Train per ``cfg``; write logs, checkpoints and ``model/`` (packdepth format) in out_dir."""
-    from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, model_file, save_models
+    from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, save_models
 
     _quiet_lightning()
     out_dir = Path(cfg.trainer.out_dir)
@@ -193,17 +199,17 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
     if resume is not None and not Path(resume).is_file():
         raise PackdepthError(f"{resume}: checkpoint to resume from not found")
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
-    write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     data = DepthDataModule(cfg)
     data.setup("fit")
-    module = SelfSupervisedDepth(cfg)
+    initial: list[tuple[str, torch.nn.Module]] = []
     if cfg.model.init and resume is None:
-        _initialise(module.depth_net, model_file(cfg.model.init))
-        if module.anchor_net is not None:
-            module.anchor_net.load_state_dict(module.depth_net.state_dict())
-        pose_file = Path(cfg.model.init) / POSE_FILE
-        if pose_file.is_file():
-            _initialise(module.pose_net, pose_file)
+        cfg, initial = _initial_nets(cfg)
+    write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    module = SelfSupervisedDepth(cfg)
+    for which, net in initial:
+        getattr(module, f"{which}_net").load_state_dict(net.state_dict())
+    if initial and module.anchor_net is not None:
+        module.anchor_net.load_state_dict(module.depth_net.state_dict())
     trainer = build_trainer(cfg, out_dir, has_val=data.val_set is not None)
     trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume else None)
     model_dir = out_dir / "model"

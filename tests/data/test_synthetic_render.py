@@ -187,6 +187,32 @@ def test_dynamic_traffic_has_followers_and_oncoming_vehicles():
             assert v.arc_length(t + 1, world.path) < v.arc_length(t, world.path)
 
 
+def test_jam_crawls_with_trucks_and_cars_alongside():
+    """A KITTI-like jam: slow camera, a queue beside it (trucks among them) that keeps pace, close
+    to the camera, covering much of the image's right half."""
+    params = SynthParams(height=H, width=W, frames=60, seed=4, jam=True)
+    world = sequence_world(params)
+    times = np.arange(0.0, params.duration, 0.5)
+    speeds = [world.path.speed(t) for t in times]
+    assert min(speeds) > 0.3 and max(speeds) < 6.0
+    right = world.road.lane_width + 0.5 * world.road.parking_width
+    column = [v for v in world.vehicles if v.follower and v.lateral == right]
+    assert any(v.shape.body_top > 2.8 and v.shape.length > 7.0 for v in column)  # trucks
+    ego = np.array([world.path.arc_length(t) for t in times])
+    offsets = np.array([[v.arc_length(t, world.path) for t in times] for v in column]) - ego
+    # the queue roughly keeps pace (stop and go: relative speed at most 2 pi 0.06 9 = 3.4 m/s,
+    # on average well below the camera's own) and at every moment a vehicle is beside the camera
+    relative = np.abs(np.diff(offsets, axis=1)) / 0.5
+    assert relative.max() < 3.4 and relative.mean() < 0.6 * np.diff(ego).mean() / 0.5
+    assert all((np.abs(offsets[:, i]) < 10.0).any() for i in range(len(times)))
+    frame = next(render_sequence(SynthParams(height=H, width=W, frames=1, seed=4, jam=True)))
+    beside = frame.semantic[:, W // 2:] == ClassId.MOVING_VEHICLE
+    assert beside.mean() > 0.2
+    assert np.median(frame.depth[:, W // 2:][beside]) < 8.0
+    # no parked car left in the strip the queue drives in
+    assert not (frame.semantic[:, W // 2:] == ClassId.VEHICLE).any()
+
+
 def test_low_light_is_dim_noisy_and_seeded():
     normal = next(render_sequence(SynthParams(height=H, width=W, frames=1, seed=5)))
     params = SynthParams(height=H, width=W, frames=1, seed=5, low_light=True)

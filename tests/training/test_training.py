@@ -175,3 +175,50 @@ def test_anchor_keeps_a_fitted_model_near_its_initial_depth(world, tmp_path):
     # unanchored, this lr drives the barely trained net into the far-depth collapse; anchored,
     # it stays near its start
     assert held < 0.1 * free, (held, free)
+
+
+def test_pose_alignment_lowers_the_photometric_loss_and_keeps_pose_gradients(world, tmp_path):
+    """With the exact depth, the aligned poses explain the views about as well as the true
+    poses, far better than an untrained pose net's; the pose net still receives gradients."""
+    from packdepth.losses.multiscale import multiscale_photometric
+
+    cfg = _config(world, tmp_path, "loss.align_pose=true", "loss.align_levels=[2, 1]",
+                  "loss.align_iterations=4", "data.augmentation.enabled=false")
+    module = SelfSupervisedDepth(cfg)
+    data = DepthDataModule(cfg)
+    data.setup()
+    batch = next(iter(torch.utils.data.DataLoader(data.train_set, batch_size=4)))
+    depth = batch["depth_gt"].clamp(min=0)
+    depth = torch.where(depth > 0, depth, torch.full_like(depth, 80.0))  # sky: far
+    inv = [1.0 / depth]
+    raw = module.pose_net(batch["image"], batch["context"], offsets=[-1, 1])
+    aligned = module._aligned(batch, inv[0], raw)
+
+    def loss(poses):
+        torch.manual_seed(0)
+        return multiscale_photometric(batch["image"], batch["context"], inv, poses, batch["K"],
+                                      automask=False).photometric.item()
+
+    l_raw, l_aligned, l_true = loss(raw.detach()), loss(aligned.detach()), loss(batch["pose_gt"])
+    assert l_aligned < 0.6 * l_raw and l_aligned < 1.15 * l_true, (l_raw, l_aligned, l_true)
+    aligned.sum().backward()
+    assert module.pose_net.pose_pred.weight.grad.abs().sum() > 0
+
+
+def test_init_model_settings_win_over_the_config(world, tmp_path):
+    """A pose net saved with translation scale 1 (velocity-trained) keeps it when fine-tuned
+    from a config that does not say so; a different network name is an error."""
+    metric = "model.pose={name: PoseNet, translation_scale: 1.0}"
+    init = train(_config(world, tmp_path / "init", metric, "trainer.max_steps=1",
+                         "trainer.max_epochs=-1"))
+    run = train(_config(world, tmp_path / "fit", f"model.init={init.model_dir}",
+                        "trainer.max_steps=1", "trainer.max_epochs=-1"))
+    from packdepth.io.checkpoints import load_model
+
+    assert load_model(run.model_dir / "pose_net.safetensors").translation_scale == 1.0
+    saved = (run.out_dir / "config.yaml").read_text()
+    assert "translation_scale: 1.0" in saved
+    with pytest.raises(PackdepthError, match="holds a PoseNet pose net"):
+        train(_config(world, tmp_path / "bad", f"model.init={init.model_dir}",
+                      "model.pose={name: PoseResNet}", "trainer.max_steps=1"))
+

@@ -8,7 +8,7 @@ seed starts with the same street.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -217,8 +217,12 @@ class World:
 
 
 def build_world(seed: int, sequence: int, duration: float, *, max_depth: float = 80.0,
-                camera_height: float = 1.65, dynamic: bool = False) -> World:
-    """The street of ``(seed, sequence)``, long enough for ``duration`` seconds of driving."""
+                camera_height: float = 1.65, dynamic: bool = False, jam: bool = False) -> World:
+    """The street of ``(seed, sequence)``, long enough for ``duration`` seconds of driving.
+
+    ``dynamic`` adds moving traffic; ``jam`` a slow traffic jam (implies moving traffic): the
+    camera crawls at 1-4 m/s with cars and trucks alongside in the right-hand strip.
+    """
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, sequence]).spawn(7)]
     rng_road, rng_path, rng_style, rng_left, rng_right, rng_traffic, rng_noise = streams
     straight = rng_road.random() < 0.25
@@ -246,7 +250,10 @@ def build_world(seed: int, sequence: int, duration: float, *, max_depth: float =
         street.sidewalk(paving)
         street.buildings(rng)
         street.street_furniture(rng, trees)
-        street.parked_cars(rng, cars)
-    vehicles = random_traffic(rng_traffic, path, duration, max_depth) if dynamic else ()
+        street.parked_cars(rng, 0.0 if jam and side > 0 else cars)  # the jam uses that strip
+    if jam:  # crawling: 1-4 m/s with stop-and-go ripple
+        path = replace(path, mean_speed=float(rng_traffic.uniform(1.2, 3.6)),
+                       speed_ripple=float(rng_traffic.uniform(0.2, 0.6)))
+    vehicles = random_traffic(rng_traffic, path, duration, max_depth, jam) if dynamic or jam else ()
     return World(road, path, b.build(), vehicles, NoiseTable.from_rng(rng_noise),
                  Lighting.random(rng_style), camera_height)

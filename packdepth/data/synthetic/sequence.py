@@ -38,6 +38,8 @@ class SynthParams:
 
     Attributes:
         dynamic: add vehicles moving on their own (followers ahead, oncoming traffic).
+        jam: a slow traffic jam (implies ``dynamic``): the camera crawls at 1-4 m/s with a queue
+            of cars and trucks alongside, moving with it, and a close follower ahead.
         low_light: dim, low-contrast, noisy images (seeded noise).
         max_depth: geometry farther than this (z, metres) is not rendered (sky, depth 0).
     """
@@ -47,6 +49,7 @@ class SynthParams:
     frames: int = 100
     seed: int = 0
     dynamic: bool = False
+    jam: bool = False
     low_light: bool = False
     fps: float = 10.0
     max_depth: float = 80.0
@@ -123,7 +126,8 @@ def sequence_world(params: SynthParams, sequence: int = 0) -> World:
     """The world of sequence ``sequence`` for ``params`` (validated)."""
     params.validate()
     return build_world(params.seed, sequence, params.duration, max_depth=params.max_depth,
-                       camera_height=params.camera_height, dynamic=params.dynamic)
+                       camera_height=params.camera_height, dynamic=params.dynamic,
+                       jam=params.jam)
 
 
 def render_sequence(params: SynthParams, sequence: int = 0) -> Iterator[Frame]:

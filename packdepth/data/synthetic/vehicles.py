@@ -47,6 +47,18 @@ class VehicleShape:
             texture_offset=float(rng.uniform(0, 100)),
         )
 
+    @classmethod
+    def truck(cls, rng: np.random.Generator) -> VehicleShape:
+        """A lorry or tanker: a long, tall box body with a thin roof strip."""
+        colour = np.array(CAR_COLOURS[rng.integers(len(CAR_COLOURS))])
+        colour = tuple(np.clip(colour * rng.uniform(0.9, 1.1, 3), 0, 1).tolist())
+        length, body_top = rng.uniform(7.0, 12.0), rng.uniform(2.9, 3.8)
+        return cls(
+            length=float(length), width=float(rng.uniform(2.4, 2.55)), body_top=float(body_top),
+            roof=float(body_top + 0.06), cabin_length=float(0.25 * length), colour=colour,
+            texture_offset=float(rng.uniform(0, 100)),
+        )
+
 
 def add_vehicle(builder: PrimitiveBuilder, x: float, z: float, yaw: float, shape: VehicleShape,
                 cls: ClassId) -> None:
@@ -96,12 +108,31 @@ class MovingVehicle:
         add_vehicle(builder, float(x), float(z), yaw, self.shape, ClassId.MOVING_VEHICLE)
 
 
-def random_traffic(rng: np.random.Generator, path: CameraPath, duration: float,
-                   lookahead: float) -> tuple[MovingVehicle, ...]:
-    """One or two followers ahead in the camera's lane and a stream of oncoming vehicles."""
-    lane = path.road.lane_width
+def jam_column(rng: np.random.Generator, path: CameraPath) -> list[MovingVehicle]:
+    """A queue of cars and trucks in the strip right of the camera's lane that crawls along
+    with the camera: one platoon whose gap drifts slowly, so its vehicles pass alongside the
+    camera at a few metres (a slowing jam, where vehicles move with the camera)."""
+    lateral = path.road.lane_width + 0.5 * path.road.parking_width
+    amplitude, frequency = float(rng.uniform(3.0, 9.0)), float(rng.uniform(0.02, 0.06))
+    phase = float(rng.uniform(0, 2 * np.pi))
     out: list[MovingVehicle] = []
-    gap = float(rng.uniform(11.0, 20.0))
+    s = float(rng.uniform(-20.0, -6.0))
+    while s < 70.0:
+        shape = VehicleShape.truck(rng) if rng.random() < 0.45 else VehicleShape.random(rng)
+        out.append(MovingVehicle(shape, lateral, True, s + shape.length / 2,
+                                 gap_amplitude=amplitude, gap_frequency=frequency,
+                                 gap_phase=phase))
+        s += shape.length + float(rng.uniform(1.5, 5.0))
+    return out
+
+
+def random_traffic(rng: np.random.Generator, path: CameraPath, duration: float,
+                   lookahead: float, jam: bool = False) -> tuple[MovingVehicle, ...]:
+    """One or two followers ahead in the camera's lane and a stream of oncoming vehicles; in a
+    ``jam`` the followers are closer and :func:`jam_column` crawls alongside."""
+    lane = path.road.lane_width
+    out: list[MovingVehicle] = jam_column(rng, path) if jam else []
+    gap = float(rng.uniform(7.0, 12.0) if jam else rng.uniform(11.0, 20.0))
     for _ in range(int(rng.integers(1, 3))):
         out.append(MovingVehicle(
             VehicleShape.random(rng), 0.5 * lane, True, gap,
