@@ -18,7 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from packdepth.geometry.camera import backproject, pixels_to_grid, scale_intrinsics
+from packdepth.geometry.camera import (
+    backproject,
+    pixels_to_grid,
+    scale_intrinsics,
+    transform_points,
+)
 from packdepth.geometry.pose import pose_vec_to_mat
 
 #: Huber threshold in robust standard deviations (1.345: 95 % efficiency on Gaussian noise).
@@ -41,7 +46,7 @@ def _linearise(
     The parameters are a left increment ``(t / scale, ω)``: ``T ← exp(δ) T``.
     """
     m, c, h, w = target.shape
-    p = T[:, :3, :3] @ points + T[:, :3, 3:]  # [M,3,P] in the context frame
+    p = transform_points(points, T).flatten(2)  # [M,3,P] in the context frame
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     zs = z.clamp(min=1e-6)
     fx, fy = K[:, 0, 0:1], K[:, 1, 1:2]
@@ -111,12 +116,11 @@ def align_pose(
         m = T.shape[0]
         scale = depth.flatten(1).median(dim=1).values.clamp(min=1e-6)
         for factor in levels:
-            tgt = F.avg_pool2d(target, factor, ceil_mode=True) if factor > 1 else target
-            ctx = F.avg_pool2d(context, factor, ceil_mode=True) if factor > 1 else context
-            dep = F.avg_pool2d(depth, factor, ceil_mode=True) if factor > 1 else depth
+            tgt, ctx, dep = (F.avg_pool2d(x, factor, ceil_mode=True) if factor > 1 else x
+                             for x in (target, context, depth))
             h, w = tgt.shape[-2:]
             k = scale_intrinsics(K, w / target.shape[-1], h / target.shape[-2])
-            points = backproject(dep, torch.linalg.inv(k)).flatten(2)
+            points = backproject(dep, torch.linalg.inv(k))  # [M,3,h,w]
             stack = torch.cat([ctx, *_image_gradients(ctx)], 1)
             best = torch.full((m,), float("inf"), device=T.device)
             lam = torch.full((m,), damping, device=T.device)
