@@ -43,7 +43,8 @@ def _linearise(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Residuals ``r [M,C,P]``, Jacobians ``J [M,C,P,6]`` and validity ``[M,1,P]`` at ``T``.
 
-    The parameters are a left increment ``(t / scale, ω)``: ``T ← exp(δ) T``.
+    ``points [M,3,h,w]`` are the target pixels back-projected; the parameters are a left
+    increment ``(t / scale, ω)``: ``T ← exp(δ) T``.
     """
     m, c, h, w = target.shape
     p = transform_points(points, T).flatten(2)  # [M,3,P] in the context frame
