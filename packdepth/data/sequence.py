@@ -132,6 +132,26 @@ def item_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0])
 
 
+class FrameCache:
+    """Decoded frames kept in memory up to a byte budget (each frame serves as a target and as
+    its neighbours' context, every epoch): first come, first kept; beyond the budget, frames are
+    decoded each time. Returned arrays are the cached ones: callers copy before changing them."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget, self.used = int(budget_bytes), 0
+        self._items: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, key: tuple[str, str], load: Callable[[], np.ndarray]) -> np.ndarray:
+        found = self._items.get(key)
+        if found is not None:
+            return found
+        value = load()
+        if self.used + value.nbytes <= self.budget:
+            self._items[key] = value
+            self.used += value.nbytes
+        return value
+
+
 class SequenceDataset(Dataset):
     """Target + context frames at a fixed resolution, with GT when the source has it.
 
@@ -144,6 +164,7 @@ class SequenceDataset(Dataset):
             :mod:`packdepth.data.augment`), or ``None`` for none (validation).
         seed: seed of the augmentation; with :meth:`set_epoch`, items are reproducible.
         source: what the samples came from (named in errors), e.g. a folder.
+        cache_mb: memory for decoded frames (:class:`FrameCache`; per data-loader worker).
     """
 
     def __init__(
@@ -156,6 +177,7 @@ class SequenceDataset(Dataset):
         augment: AugmentConfig | None = None,
         seed: int = 0,
         source: str = "dataset",
+        cache_mb: float = 1024.0,
     ) -> None:
         if height <= 0 or width <= 0:
             raise PackdepthError(f"{source}: output size must be positive, got {height}x{width}")
@@ -168,6 +190,8 @@ class SequenceDataset(Dataset):
         self.height, self.width = int(height), int(width)
         self.augment = augment
         self.seed, self.epoch = int(seed), 0
+        self.cache = FrameCache(int(cache_mb * 2**20))
+        self._native_size: dict[str, tuple[int, int]] = {}
         targets = [s.target for s in self.samples]
         frames = targets + [c for s in self.samples for c in s.context]
         self.has_depth = any(t.depth is not None for t in targets)
@@ -193,12 +217,16 @@ class SequenceDataset(Dataset):
         self.epoch = int(epoch)
 
     def _image(self, record: FrameRecord) -> tuple[Tensor, tuple[int, int]]:
-        img = _load_image(record.image)
-        native = img.size
-        if native != (self.width, self.height):
-            img = img.resize((self.width, self.height), Image.Resampling.LANCZOS)
-        arr = np.asarray(img, dtype=np.float32) / 255.0
-        return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), native
+        def load() -> np.ndarray:  # [H,W,3] uint8 at the output size
+            img = _load_image(record.image)
+            self._native_size[record.name] = img.size
+            if img.size != (self.width, self.height):
+                img = img.resize((self.width, self.height), Image.Resampling.LANCZOS)
+            return np.array(img, dtype=np.uint8)
+
+        arr = self.cache.get((record.name, "rgb"), load)
+        image = torch.from_numpy(arr).permute(2, 0, 1).float().div_(255.0).contiguous()
+        return image, self._native_size[record.name]
 
     def __getitem__(self, index: int) -> dict[str, Tensor | str]:
         sample = self.samples[index]
@@ -219,9 +247,10 @@ class SequenceDataset(Dataset):
         }
         if self.has_depth:
             depth = (
-                np.zeros((h0, w0), np.float32) if target.depth is None else target.depth()
+                np.zeros((h0, w0), np.float32) if target.depth is None
+                else self.cache.get((target.name, "depth"), target.depth)
             )
-            item["depth_gt"] = torch.from_numpy(np.asarray(depth, np.float32)).unsqueeze(0)
+            item["depth_gt"] = torch.tensor(np.asarray(depth, np.float32)).unsqueeze(0)
         if self.has_pose:
             relative = self._relative_poses(sample)
             item["pose_gt"] = relative.float()
@@ -235,7 +264,8 @@ class SequenceDataset(Dataset):
                 dtype=torch.float32,
             )
         if self.has_semantic:
-            labels = _load_semantic(target.semantic)
+            labels = self.cache.get((target.name, "semantic"),
+                                    lambda: _load_semantic(target.semantic))
             if labels.shape != (self.height, self.width):
                 labels = np.asarray(
                     Image.fromarray(labels.astype(np.int32)).resize(

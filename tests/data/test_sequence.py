@@ -121,3 +121,27 @@ def test_same_seed_same_items_and_batches_collate():
 def test_no_usable_sample_is_a_one_line_error():
     with pytest.raises(PackdepthError, match="no frame has all its context frames"):
         SequenceDataset(samples_from_sequence(_frames(2), (-1, 1)), (-1, 1), 12, 16, source="x")
+
+
+def test_frame_cache_decodes_each_frame_once_and_serves_unchanged_copies():
+    calls: list[int] = []
+
+    def counted(i: int) -> np.ndarray:
+        calls.append(i)
+        return frame_pixels(i)
+
+    frames = [FrameRecord(image=partial(counted, i), K=K_NATIVE, name=f"f{i}",
+                          depth=partial(np.full, (48, 64), float(i + 1), np.float32))
+              for i in range(5)]
+    samples = samples_from_sequence(frames, (-1, 1))
+    cfg = AugmentConfig(flip_prob=1.0)
+    cached = SequenceDataset(samples, (-1, 1), 24, 32, augment=cfg)
+    uncached = SequenceDataset(samples, (-1, 1), 24, 32, augment=cfg, cache_mb=0)
+    first = [cached[i] for i in range(len(cached))]
+    assert sorted(calls) == [0, 1, 2, 3, 4]  # 9 frame reads, 5 decodes
+    for _ in range(2):  # augmentation (flips) never alters what the cache holds
+        for i, item in enumerate(first):
+            again, fresh = cached[i], uncached[i]
+            for key in ("image", "context", "image_aug", "depth_gt", "K"):
+                assert torch.equal(again[key], item[key]) and torch.equal(fresh[key], item[key])
+    assert len(calls) == 5 + 2 * 9  # the uncached dataset decodes every time
