@@ -228,6 +228,16 @@ class SequenceDataset(Dataset):
         image = torch.from_numpy(arr).permute(2, 0, 1).float().div_(255.0).contiguous()
         return image, self._native_size[record.name]
 
+    def _labels(self, record: FrameRecord) -> np.ndarray:
+        """``[H,W]`` labels at the output size (nearest neighbour)."""
+        labels = _load_semantic(record.semantic)
+        if labels.shape == (self.height, self.width):
+            return labels
+        resized = Image.fromarray(labels.astype(np.int32)).resize(
+            (self.width, self.height), Image.Resampling.NEAREST
+        )
+        return np.asarray(resized)
+
     def __getitem__(self, index: int) -> dict[str, Tensor | str]:
         sample = self.samples[index]
         target = sample.target
@@ -264,14 +274,7 @@ class SequenceDataset(Dataset):
                 dtype=torch.float32,
             )
         if self.has_semantic:
-            labels = self.cache.get((target.name, "semantic"),
-                                    lambda: _load_semantic(target.semantic))
-            if labels.shape != (self.height, self.width):
-                labels = np.asarray(
-                    Image.fromarray(labels.astype(np.int32)).resize(
-                        (self.width, self.height), Image.Resampling.NEAREST
-                    )
-                )
+            labels = self.cache.get((target.name, "semantic"), lambda: self._labels(target))
             item["semantic"] = torch.from_numpy(labels.astype(np.int64))
         if self.augment is not None and self.augment.enabled:
             gen = torch.Generator().manual_seed(item_seed(self.seed, self.epoch, index))

@@ -21,6 +21,7 @@ from torch import Tensor
 from packdepth.geometry.camera import (
     backproject,
     pixels_to_grid,
+    project,
     scale_intrinsics,
     transform_points,
 )
@@ -47,13 +48,13 @@ def _linearise(
     increment ``(t / scale, ω)``: ``T ← exp(δ) T``.
     """
     m, c, h, w = target.shape
-    p = transform_points(points, T).flatten(2)  # [M,3,P] in the context frame
+    moved = transform_points(points, T)  # [M,3,h,w] in the context frame
+    pix = project(moved, K)  # [M,h,w,2]
+    p = moved.flatten(2)
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     zs = z.clamp(min=1e-6)
     fx, fy = K[:, 0, 0:1], K[:, 1, 1:2]
-    u = fx * x / zs + K[:, 0, 2:3]
-    v = fy * y / zs + K[:, 1, 2:3]
-    pix = torch.stack([u, v], -1).view(m, h, w, 2)
+    u, v = pix[..., 0].flatten(1), pix[..., 1].flatten(1)
     sampled = F.grid_sample(context_stack, pixels_to_grid(pix, h, w), mode="bilinear",
                             padding_mode="border", align_corners=False).flatten(2)
     warped, gx, gy = sampled.split(c, dim=1)

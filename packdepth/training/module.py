@@ -217,7 +217,7 @@ class SelfSupervisedDepth(L.LightningModule):
         ]
         # The fused kernel: one pass over all weights, ~4x faster than the per-tensor loop on CPU
         # (not with float16's gradient scaler, which would then unscale after clipping).
-        precision = str(getattr(self.trainer, "precision", "32")) if self._trainer else "32"
+        precision = str(self._trainer.precision) if self._trainer is not None else "32-true"
         fused = self.device.type in ("cpu", "cuda") and not precision.startswith("16")
         optimizer = torch.optim.Adam(groups, lr=oc.lr, weight_decay=oc.weight_decay, fused=fused)
         if oc.decay_at is not None:
