@@ -5,7 +5,8 @@
     .venv/bin/python bench/train_synthetic.py --minutes 15 --set model.depth="{name: PackNetSmall}"
 
 Trains with the recipe of `packdepth demo` (DEMO_OVERRIDES), prints a markdown table (model with
-and without median scaling, constant-depth baseline) and writes OUT/results.json. The training
+and without median scaling, constant-depth baseline) and the pose net's median per-frame errors
+against the exact relative poses, and writes OUT/results.json. The training
 streets (seed 0) and held-out streets (seed 1000) differ.
 """
 
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 from packdepth.data.synthetic import SynthParams
-from packdepth.io.checkpoints import DEPTH_FILE, load_model
+from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, load_model
 from packdepth.training.run import train
 from packdepth.training.synthetic_recipe import (
     DEMO_OVERRIDES,
@@ -26,6 +27,7 @@ from packdepth.training.synthetic_recipe import (
     heldout_entries,
     prepare_world,
     score_heldout,
+    score_pose_net,
     synthetic_train_config,
 )
 
@@ -75,7 +77,10 @@ def main() -> None:
         f"{result.global_step} steps (batch {cfg.trainer.batch_size}) in {minutes:.1f} min, "
         f"{'velocity-supervised' if args.velocity else 'self-supervised'}"
     )
+    pose = score_pose_net(load_model(result.model_dir / POSE_FILE), heldout, size)
     print(f"\n{header}\n\n{scores.table()}")
+    print(f"\npose net on held-out frames (t±1), median error: rotation "
+          f"{pose['rotation_deg']:.3f}°, translation direction {pose['direction_deg']:.2f}°")
     per_class = scores.scaled["per_class"]
     if per_class:
         print("\nabs_rel per class (median scaling): " + ", ".join(
@@ -85,7 +90,7 @@ def main() -> None:
         "header": header, "steps": result.global_step, "minutes": minutes,
         "scaled": scores.scaled["metrics"], "metric": scores.metric["metrics"],
         "constant": scores.constant["metrics"], "per_class": per_class,
-        "protocol": scores.scaled["protocol"],
+        "protocol": scores.scaled["protocol"], "pose_net": pose,
     }, indent=1, default=float))
 
 

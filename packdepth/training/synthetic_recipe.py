@@ -118,6 +118,29 @@ def score_heldout(
     return Scores(scaled, metric, constant)
 
 
+def score_pose_net(
+    pose_net: torch.nn.Module, root: Path, size: tuple[int, int], batch_size: int = 8
+) -> dict[str, float]:
+    """Median per-frame errors (degrees) of a pose net on the held-out frames against the exact
+    relative poses (context frames t±1): rotation, and translation direction (scale-free)."""
+    from packdepth.data.factory import build_dataset
+    from packdepth.evaluation.pose import frame_pair_errors
+
+    cfg = synthetic_train_config(root, root, *size, ["data.augmentation.enabled=false"]).data
+    loader = torch.utils.data.DataLoader(build_dataset(cfg), batch_size=batch_size)
+    rotation, direction = [], []
+    pose_net.eval()
+    with torch.no_grad():
+        for batch in loader:
+            offsets = [int(o) for o in batch["offsets"][0]]
+            poses = pose_net(batch["image"], batch["context"], offsets=offsets)
+            rot, dirn = frame_pair_errors(poses, batch["pose_gt"])
+            rotation.append(rot.flatten())
+            direction.append(dirn.flatten())
+    return {"rotation_deg": float(torch.cat(rotation).median()),
+            "direction_deg": float(torch.cat(direction).median())}
+
+
 def example_rows(
     model: torch.nn.Module, root: Path, entries: list[SplitEntry], size: tuple[int, int]
 ) -> list[list[np.ndarray]]:

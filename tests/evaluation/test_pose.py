@@ -12,6 +12,7 @@ import torch
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.pose import (
     ate_aligned,
+    frame_pair_errors,
     read_pose_file,
     relative_from_absolute,
     snippet_positions,
@@ -110,3 +111,17 @@ def test_pose_file_round_trip_and_errors(tmp_path: Path) -> None:
         read_pose_file(tmp_path / "bad.txt")
     with pytest.raises(PackdepthError, match="pose file not found"):
         read_pose_file(tmp_path / "missing.txt")
+
+
+def test_frame_pair_errors_are_scale_free_angles() -> None:
+    gt = pose_vec_to_mat(torch.tensor([[0.0, 0.0, 2.0, 0.0, 0.0, 0.0]], dtype=torch.float64),
+                         rotation="axis_angle")
+    # 0.5° about y, translation 30° off the true direction and 5x longer
+    off = math.radians(30.0)
+    vec = [5 * 2.0 * math.sin(off), 0.0, 5 * 2.0 * math.cos(off), 0.0, math.radians(0.5), 0.0]
+    pred = pose_vec_to_mat(torch.tensor([vec], dtype=torch.float64), rotation="axis_angle")
+    rot, direction = frame_pair_errors(pred, gt)
+    assert math.isclose(rot.item(), 0.5, rel_tol=1e-5)
+    assert math.isclose(direction.item(), 30.0, rel_tol=1e-5)
+    rot, direction = frame_pair_errors(gt, gt)
+    assert rot.item() < 1e-5 and direction.item() < 1e-5
