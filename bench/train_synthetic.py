@@ -6,8 +6,8 @@
 
 Trains with the recipe of `packdepth demo` (DEMO_OVERRIDES), prints a markdown table (model with
 and without median scaling, constant-depth baseline) and the pose net's median per-frame errors
-against the exact relative poses, and writes OUT/results.json. The training
-streets (seed 0) and held-out streets (seed 1000) differ.
+against the exact relative poses, and writes OUT/results.json. The training streets (seed 0) and
+held-out streets (seed 1000) differ.
 """
 
 from __future__ import annotations

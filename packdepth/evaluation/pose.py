@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from packdepth.errors import PackdepthError
+from packdepth.geometry.pose import rotation_to_axis_angle
 from packdepth.io.atomic import write_text
 
 
@@ -177,7 +178,7 @@ def frame_pair_errors(pred: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tenso
     of ``R̂ Rᵀ``) and the angle between the predicted and true translation directions."""
     pred, gt = pred.double(), gt.double()
     d_rot = pred[..., :3, :3] @ gt[..., :3, :3].transpose(-1, -2)
-    cos = ((torch.diagonal(d_rot, dim1=-2, dim2=-1).sum(-1) - 1.0) / 2.0).clamp(-1.0, 1.0)
+    rotation = rotation_to_axis_angle(d_rot).norm(dim=-1)
     t_pred, t_gt = pred[..., :3, 3], gt[..., :3, 3]
     cos_t = (t_pred * t_gt).sum(-1) / (t_pred.norm(dim=-1) * t_gt.norm(dim=-1)).clamp(min=1e-12)
-    return torch.rad2deg(torch.acos(cos)), torch.rad2deg(torch.acos(cos_t.clamp(-1.0, 1.0)))
+    return torch.rad2deg(rotation), torch.rad2deg(torch.acos(cos_t.clamp(-1.0, 1.0)))

@@ -14,8 +14,10 @@ import numpy as np
 import torch
 
 from packdepth.config import load_config
+from packdepth.data.factory import build_dataset
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
+from packdepth.evaluation.pose import frame_pair_errors
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
 from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.training.config import TrainConfig
@@ -123,9 +125,6 @@ def score_pose_net(
 ) -> dict[str, float]:
     """Median per-frame errors (degrees) of a pose net on the held-out frames against the exact
     relative poses (context frames t±1): rotation, and translation direction (scale-free)."""
-    from packdepth.data.factory import build_dataset
-    from packdepth.evaluation.pose import frame_pair_errors
-
     cfg = synthetic_train_config(root, root, *size, ["data.augmentation.enabled=false"]).data
     loader = torch.utils.data.DataLoader(build_dataset(cfg), batch_size=batch_size)
     rotation, direction = [], []

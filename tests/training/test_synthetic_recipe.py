@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from packdepth.data.factory import build_dataset
 from packdepth.data.synthetic import SynthParams, write_dataset
-from packdepth.evaluation.pose import frame_pair_errors
-from packdepth.geometry.pose import make_transform, rotation_to_axis_angle
-from packdepth.training.synthetic_recipe import score_pose_net
+from packdepth.geometry.pose import make_transform
+from packdepth.training.synthetic_recipe import score_pose_net, synthetic_train_config
 
 H, W = 48, 160
 
 
 class _StraightAhead(torch.nn.Module):
-    """Always predicts no rotation and forward motion: its errors are the world's own turns
-    and the true translations' angles to the optical axis."""
+    """Always predicts no rotation and motion along the optical axis (-z towards a later frame):
+    its errors are the world's own turns and the true translations' angles to that axis."""
 
     def forward(self, target, context, offsets=None):
         b, n = context.shape[:2]
-        R = torch.eye(3).expand(b, n, 3, 3)
-        t = torch.tensor([0.0, 0.0, -1.0]) * torch.tensor(offsets, dtype=torch.float32)[:, None]
-        return make_transform(R, t.expand(b, n, 3))
+        t = torch.tensor([[0.0, 0.0, -float(o)] for o in offsets])
+        return make_transform(torch.eye(3).expand(b, n, 3, 3), t.expand(b, n, 3))
 
 
 def test_pose_scores_are_the_errors_against_the_exact_poses(tmp_path):
     write_dataset(tmp_path, SynthParams(height=H, width=W, frames=10, seed=5), sequences=1)
     scores = score_pose_net(_StraightAhead(), tmp_path, (H, W))
-    from packdepth.data.factory import build_dataset
-    from packdepth.training.synthetic_recipe import synthetic_train_config
-
     data = build_dataset(synthetic_train_config(tmp_path, tmp_path, H, W).data)
-    gt = torch.stack([data[i]["pose_gt"] for i in range(len(data))])
-    offsets = [int(o) for o in data[0]["offsets"]]
-    _, direction = frame_pair_errors(_StraightAhead()(None, gt[:, :, :3], offsets), gt)
-    # no predicted rotation: the error is the true rotation's angle
-    turns = torch.rad2deg(rotation_to_axis_angle(gt[..., :3, :3]).norm(dim=-1))
-    assert abs(scores["rotation_deg"] - float(turns.median())) < 1e-4
-    assert abs(scores["direction_deg"] - float(direction.median())) < 1e-6
+    turns, directions = [], []
+    for i in range(len(data)):
+        item = data[i]
+        for pose, offset in zip(item["pose_gt"].double(), item["offsets"].tolist(), strict=True):
+            # no predicted rotation: the error is the true rotation's angle (trace formula)
+            cos = (torch.trace(pose[:3, :3]).item() - 1.0) / 2.0
+            turns.append(math.degrees(math.acos(max(-1.0, min(1.0, cos)))))
+            t = pose[:3, 3]
+            cos_t = -float(offset) * t[2].item() / (abs(offset) * t.norm().item())
+            directions.append(math.degrees(math.acos(max(-1.0, min(1.0, cos_t)))))
+    assert abs(scores["rotation_deg"] - float(torch.tensor(turns).median())) < 1e-4
+    assert abs(scores["direction_deg"] - float(torch.tensor(directions).median())) < 1e-4
     assert 0.0 < scores["rotation_deg"] < 5.0  # the drive turns a little
