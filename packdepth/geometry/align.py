@@ -14,6 +14,8 @@ consistent with its current depth instead of a pose network's noisier guess.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -41,8 +43,8 @@ def _image_gradients(image: Tensor) -> tuple[Tensor, Tensor]:
 
 def _linearise(
     target: Tensor, context_stack: Tensor, points: Tensor, T: Tensor, K: Tensor, scale: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Residuals ``r [M,C,P]``, Jacobians ``J [M,C,P,6]`` and validity ``[M,1,P]`` at ``T``.
+) -> tuple[Tensor, Jacobian, Tensor]:
+    """Residuals ``r [M,C,P]``, their Jacobian (factored) and validity ``[M,1,P]`` at ``T``.
 
     ``points [M,3,h,w]`` are the target pixels back-projected; the parameters are a left
     increment ``(t / scale, ω)``: ``T ← exp(δ) T``.
@@ -69,9 +71,32 @@ def _linearise(
                            z * d[..., 0] - x * d[..., 2],
                            x * d[..., 1] - y * d[..., 0]], -1)
         return torch.cat([d * s, rot], -1)
-    ju, jv = dpix(du_dp), dpix(dv_dp)
-    J = gx.unsqueeze(-1) * ju.unsqueeze(1) + gy.unsqueeze(-1) * jv.unsqueeze(1)
-    return warped - target.flatten(2), J, inside.unsqueeze(1)
+    return warped - target.flatten(2), Jacobian(gx, gy, dpix(du_dp), dpix(dv_dp)), \
+        inside.unsqueeze(1)
+
+
+@dataclass
+class Jacobian:
+    """The residuals' Jacobian ``J[m,c,p] = gx[m,c,p]·ju[m,p] + gy[m,c,p]·jv[m,p]`` (``[6]``
+    rows), kept factored: the image gradients ``gx, gy [M,C,P]`` and the pixel motion per
+    parameter ``ju, jv [M,P,6]``. The normal equations then never build ``[M,C,P,6]``."""
+
+    gx: Tensor
+    gy: Tensor
+    ju: Tensor
+    jv: Tensor
+
+    def normal_equations(self, r: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
+        """``JᵀWJ [M,6,6]`` and ``JᵀWr [M,6,1]`` for residuals and weights ``[M,C,P]``."""
+        wgx, wgy = weight * self.gx, weight * self.gy
+        a = (wgx * self.gx).sum(1, keepdim=True).transpose(1, 2)  # [M,P,1]
+        b = (wgx * self.gy).sum(1, keepdim=True).transpose(1, 2)
+        c = (wgy * self.gy).sum(1, keepdim=True).transpose(1, 2)
+        ju_t, jv_t = self.ju.transpose(1, 2), self.jv.transpose(1, 2)  # [M,6,P]
+        cross = ju_t @ (b * self.jv)
+        H = ju_t @ (a * self.ju) + cross + cross.transpose(1, 2) + jv_t @ (c * self.jv)
+        g = ju_t @ (wgx * r).sum(1).unsqueeze(-1) + jv_t @ (wgy * r).sum(1).unsqueeze(-1)
+        return H, g
 
 
 def _robust_weights(r: Tensor, valid: Tensor) -> Tensor:
@@ -112,7 +137,10 @@ def align_pose(
         ``[M,4,4]`` refined transforms, detached. A step that raises a sample's robust error is
         undone (and the damping raised), so no sample ends worse than it started at a level.
     """
-    with torch.no_grad():
+    # float32 throughout, also inside a bf16/fp16 autocast region (mixed-precision training):
+    # in bf16, pixel coordinates near 300 are off by a pixel and the normal equations lose the
+    # small rotations, which made the aligned poses ~3x worse.
+    with torch.no_grad(), torch.autocast(target.device.type, enabled=False):
         target, context, depth, K = (x.detach().float() for x in (target, context, depth, K))
         T = T_init.detach().float().clone()
         m = T.shape[0]
@@ -141,10 +169,7 @@ def align_pose(
                 if worse.any():  # relinearise at the restored poses
                     r, J, valid = _linearise(tgt, stack, points, T, k, scale)
                     weight = _robust_weights(r, valid)
-                Jf = J.flatten(1, 2)  # [M,C·P,6]
-                wf = weight.flatten(1).unsqueeze(-1)
-                H = Jf.transpose(1, 2) @ (wf * Jf)
-                g = Jf.transpose(1, 2) @ (wf * r.flatten(1).unsqueeze(-1))
+                H, g = J.normal_equations(r, weight)
                 diag = torch.diagonal(H, dim1=1, dim2=2)
                 H = H + torch.diag_embed(lam.view(m, 1) * diag + 1e-12)
                 delta = -torch.linalg.solve(H, g).squeeze(-1)

@@ -56,6 +56,9 @@ class LossConfig:
             depth loss sees the refined poses, the pose network still learns from the loss.
         align_levels, align_iterations: the alignment's pyramid (pooling factors, coarse to
             fine) and Gauss-Newton steps per level.
+        oracle_pose: an ablation, not self-supervision: the losses use the data's exact poses
+            (``pose_gt``) instead of the pose network's, which then gets no gradient. It
+            measures how much the pose estimate costs the depth.
     """
 
     ssim_alpha: float = 0.85
@@ -73,6 +76,7 @@ class LossConfig:
     align_pose: bool = False
     align_levels: list[int] = field(default_factory=lambda: [4, 2])
     align_iterations: int = 3
+    oracle_pose: bool = False
 
 
 @dataclass

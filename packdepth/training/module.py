@@ -79,7 +79,11 @@ class SelfSupervisedDepth(L.LightningModule):
         # losses run in float32.
         inv_depths = [d.float() for d in inv_depths]
         poses = poses.float()
-        if lc.align_pose:
+        if lc.oracle_pose:
+            if "pose_gt" not in batch:
+                raise PackdepthError("loss.oracle_pose is set but the data has no exact poses")
+            poses = batch["pose_gt"].float()
+        elif lc.align_pose:
             poses = self._aligned(batch, inv_depths[0], poses)
         anchor = None
         if self.anchor_net is not None:

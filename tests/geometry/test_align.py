@@ -73,3 +73,31 @@ def test_never_ends_worse_and_ignores_an_outlier_region():
                       target.depth.float().expand(2, -1, -1, -1), K.expand(2, 3, 3),
                       torch.cat([T_true, noise @ T_true]), levels=(2, 1), iterations=3)
     assert _pose_errors(both[:1], T_true)[0] < 0.02
+
+
+def test_factored_normal_equations_equal_the_explicit_jacobian():
+    from packdepth.geometry.align import Jacobian
+
+    gen = torch.Generator().manual_seed(1)
+    m, c, p = 2, 3, 50
+    gx, gy, r, weight = (torch.randn(m, c, p, generator=gen, dtype=torch.float64)
+                         for _ in range(4))
+    ju, jv = (torch.randn(m, p, 6, generator=gen, dtype=torch.float64) for _ in range(2))
+    weight = weight.abs()
+    J = (gx.unsqueeze(-1) * ju.unsqueeze(1) + gy.unsqueeze(-1) * jv.unsqueeze(1)).flatten(1, 2)
+    w = weight.flatten(1).unsqueeze(-1)
+    H, g = Jacobian(gx, gy, ju, jv).normal_equations(r, weight)
+    torch.testing.assert_close(H, J.transpose(1, 2) @ (w * J))
+    torch.testing.assert_close(g, J.transpose(1, 2) @ (w * r.flatten(1).unsqueeze(-1)))
+
+
+def test_runs_in_float32_inside_a_bf16_autocast_region():
+    """Mixed-precision training calls the alignment under autocast: the result must not change."""
+    target, source, T_true, K = _scene(np.array([0.2, -0.05, 1.0]), yaw=0.03)
+    noise = pose_vec_to_mat(torch.tensor([[0.1, 0.05, -0.1, 0.01, -0.01, 0.01]]))
+    args = (target.image.float(), source.image.float(), target.depth.float(), K, noise @ T_true)
+    plain = align_pose(*args)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = align_pose(*args)
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, plain)

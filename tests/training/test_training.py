@@ -205,6 +205,31 @@ def test_pose_alignment_lowers_the_photometric_loss_and_keeps_pose_gradients(wor
     assert module.pose_net.pose_pred.weight.grad.abs().sum() > 0
 
 
+def test_oracle_pose_uses_the_exact_poses(world, tmp_path):
+    """The ablation's loss is the loss at the data's exact poses, whatever the pose net says."""
+    from packdepth.losses.multiscale import multiscale_photometric
+
+    cfg = _config(world, tmp_path, "loss.oracle_pose=true", "loss.num_scales=1",
+                  "data.augmentation.enabled=false")
+    module = SelfSupervisedDepth(cfg).eval()
+    data = DepthDataModule(cfg)
+    data.setup()
+    batch = next(iter(torch.utils.data.DataLoader(data.train_set, batch_size=4)))
+    with torch.no_grad():
+        inv = module.depth_net(batch["image"])[:1]
+        torch.manual_seed(0)
+        expected = multiscale_photometric(batch["image"], batch["context"], inv,
+                                          batch["pose_gt"], batch["K"]).photometric
+        for p in module.pose_net.parameters():
+            p.add_(torch.randn_like(p))
+        torch.manual_seed(0)
+        got = module.compute_losses(batch)["photometric"]
+    torch.testing.assert_close(got, expected)
+    del batch["pose_gt"]
+    with pytest.raises(PackdepthError, match="oracle_pose"):
+        module.compute_losses(batch)
+
+
 def test_init_model_settings_win_over_the_config(world, tmp_path):
     """A pose net saved with translation scale 1 (velocity-trained) keeps it when fine-tuned
     from a config that does not say so; a different network name is an error."""
