@@ -1,5 +1,6 @@
 """Pose quality of a trained model on the synthetic training streets: the pose net's poses and
-the photometrically aligned ones (as training computes them), against the exact relative poses.
+the photometrically aligned ones (``align_pose`` as training calls it, in float32), against the
+exact relative poses.
 
     .venv/bin/python bench/align_quality.py --model bench/results/synthetic/run/model
     .venv/bin/python bench/align_quality.py --model ... --levels 8 4 2 --iterations 3
