@@ -79,17 +79,17 @@ class SelfSupervisedDepth(L.LightningModule):
         # losses run in float32.
         inv_depths = [d.float() for d in inv_depths]
         poses = poses.float()
-        if lc.oracle_pose:
-            if "pose_gt" not in batch:
-                raise PackdepthError("loss.oracle_pose is set but the data has no exact poses")
-            poses = batch["pose_gt"].float()
-        elif lc.align_pose:
-            poses = self._aligned(batch, inv_depths[0], poses)
         anchor = None
         if self.anchor_net is not None:
             with torch.no_grad():
                 anchor = self.anchor_net(batch["image_aug"])[0].float()
         with torch.autocast(batch["image"].device.type, enabled=False):
+            if lc.oracle_pose:
+                if "pose_gt" not in batch:
+                    raise PackdepthError("loss.oracle_pose is set but the data has no exact poses")
+                poses = batch["pose_gt"].float()
+            elif lc.align_pose:
+                poses = self._aligned(batch, inv_depths[0], poses)
             return self._losses(batch, inv_depths, poses, semantic_logits, anchor)
 
     def _aligned(self, batch: dict[str, Any], inv_depth: Tensor, poses: Tensor) -> Tensor:

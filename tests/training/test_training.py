@@ -230,6 +230,32 @@ def test_oracle_pose_uses_the_exact_poses(world, tmp_path):
         module.compute_losses(batch)
 
 
+def test_pose_alignment_runs_in_float32_under_bf16_autocast(world, tmp_path, monkeypatch):
+    """With the networks' outputs fixed, the poses the losses see are the same whether or not
+    the step runs inside a bf16 autocast region (mixed-precision training)."""
+    cfg = _config(world, tmp_path, "loss.align_pose=true", "data.augmentation.enabled=false")
+    module = SelfSupervisedDepth(cfg).eval()
+    data = DepthDataModule(cfg)
+    data.setup()
+    batch = next(iter(torch.utils.data.DataLoader(data.train_set, batch_size=4)))
+    offsets = [int(o) for o in batch["offsets"][0]]
+    with torch.no_grad():
+        inv = [d.detach() for d in module.depth_net(batch["image"])]
+        raw = module.pose_net(batch["image"], batch["context"], offsets=offsets).detach()
+    monkeypatch.setattr(module.depth_net, "forward", lambda image: inv)
+    monkeypatch.setattr(module.pose_net, "forward", lambda *args, **kwargs: raw)
+    seen: list[torch.Tensor] = []
+    monkeypatch.setattr(module, "_losses", lambda _b, _d, poses, *_: seen.append(poses))
+    with torch.no_grad():
+        module.compute_losses(batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            module.compute_losses(batch)
+    plain, mixed = seen
+    assert mixed.dtype == torch.float32
+    assert (plain - raw).abs().max() > 1e-3  # the alignment did change the poses
+    torch.testing.assert_close(mixed, plain, rtol=0, atol=1e-6)
+
+
 def test_init_model_settings_win_over_the_config(world, tmp_path):
     """A pose net saved with translation scale 1 (velocity-trained) keeps it when fine-tuned
     from a config that does not say so; a different network name is an error."""
