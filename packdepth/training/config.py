@@ -54,6 +54,9 @@ class LossConfig:
         align_pose: refine the pose network's poses at every step by direct photometric
             alignment with the current depth (:func:`packdepth.geometry.align.align_pose`); the
             depth loss sees the refined poses, the pose network still learns from the loss.
+            With velocity supervision the refined translation keeps the pose network's length
+            (the alignment sets rotation and direction only), so the metric scale reaches the
+            depth.
         align_levels, align_iterations: the alignment's pyramid (pooling factors, coarse to
             fine) and Gauss-Newton steps per level.
         oracle_pose: an ablation, not self-supervision: the losses use the data's exact poses

@@ -105,7 +105,17 @@ class SelfSupervisedDepth(L.LightningModule):
         refined = align_pose(target, context.flatten(0, 1), depth.flatten(0, 1), K, flat,
                              levels=tuple(lc.align_levels), iterations=lc.align_iterations)
         correction = refined @ invert_pose(flat.detach())
-        return (correction @ flat).view(b, n, 4, 4)
+        composed = correction @ flat
+        if lc.velocity_weight > 0:
+            # Metric mode: the alignment would fit the translation's length to the current
+            # depth's scale, which is arbitrary; keep the pose net's (velocity-supervised) length
+            # so that the photometric loss carries the metric scale into the depth.
+            t = composed[:, :3, 3]
+            length = flat[:, :3, 3].norm(dim=-1, keepdim=True)
+            scaled = t * (length / t.detach().norm(dim=-1, keepdim=True).clamp_min(1e-9))
+            top = torch.cat([composed[:, :3, :3], scaled.unsqueeze(-1)], dim=-1)
+            composed = torch.cat([top, composed[:, 3:]], dim=1)
+        return composed.view(b, n, 4, 4)
 
     def _losses(
         self,

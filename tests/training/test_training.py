@@ -230,6 +230,38 @@ def test_oracle_pose_uses_the_exact_poses(world, tmp_path):
         module.compute_losses(batch)
 
 
+def test_metric_alignment_keeps_the_pose_nets_translation_length(world, tmp_path):
+    """With velocity supervision the alignment may turn the pose but not rescale it: the
+    translation keeps the pose net's (metric) length, the rotation and direction are the
+    scale-free alignment's, and the velocity loss still reaches the pose net."""
+    from packdepth.losses.velocity import velocity_loss
+
+    free = SelfSupervisedDepth(_config(world, tmp_path, "loss.align_pose=true",
+                                       "data.augmentation.enabled=false"))
+    cfg = _config(world, tmp_path, "loss.align_pose=true", "loss.velocity_weight=0.1",
+                  "data.augmentation.enabled=false")
+    metric = SelfSupervisedDepth(cfg)
+    metric.pose_net.load_state_dict(free.pose_net.state_dict())
+    data = DepthDataModule(cfg)
+    data.setup()
+    batch = next(iter(torch.utils.data.DataLoader(data.train_set, batch_size=4)))
+    gt = batch["depth_gt"]
+    depth = torch.where(gt > 0, gt, torch.full_like(gt, 80.0))
+    inv = 1.0 / (3.0 * depth)  # the right shape at the wrong scale
+    raw = metric.pose_net(batch["image"], batch["context"], offsets=[-1, 1])
+    with torch.no_grad():
+        scale_free = free._aligned(batch, inv, raw.detach())
+    kept = metric._aligned(batch, inv, raw)
+    length = raw[..., :3, 3].norm(dim=-1)
+    torch.testing.assert_close(kept[..., :3, 3].norm(dim=-1), length)
+    assert (scale_free[..., :3, 3].norm(dim=-1) - length).abs().max() > 1e-3  # it would rescale
+    torch.testing.assert_close(kept[..., :3, :3], scale_free[..., :3, :3])
+    direction = torch.nn.functional.normalize(scale_free[..., :3, 3], dim=-1)
+    torch.testing.assert_close(torch.nn.functional.normalize(kept[..., :3, 3], dim=-1), direction)
+    velocity_loss(kept, batch["translation_gt"]).backward()
+    assert metric.pose_net.pose_pred.weight.grad.abs().sum() > 0
+
+
 def test_pose_alignment_runs_in_float32_under_bf16_autocast(world, tmp_path, monkeypatch):
     """With the networks' outputs fixed, the poses the losses see are the same whether or not
     the step runs inside a bf16 autocast region (mixed-precision training)."""
