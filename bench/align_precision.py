@@ -36,7 +36,7 @@ def main() -> None:
     depth = torch.where(depth > 0, depth, torch.full_like(depth, 80.0))  # sky: far
     gt = batch["pose_gt"].flatten(0, 1)
     start = pose_vec_to_mat(torch.randn(gt.shape[0], 6) * 0.01) @ gt
-    args_ = (batch["image"].repeat_interleave(n, 0), batch["context"].flatten(0, 1),
+    inputs = (batch["image"].repeat_interleave(n, 0), batch["context"].flatten(0, 1),
              depth.repeat_interleave(n, 0), batch["K"].repeat_interleave(n, 0), start)
     print("| alignment | rotation median ° | direction median ° |\n|---|---|---|")
     for name, autocast in [("start (exact + noise)", None), ("float32", False),
@@ -45,7 +45,7 @@ def main() -> None:
             poses = start
         else:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                poses = align_pose(*args_)
+                poses = align_pose(*inputs)
         rot, dirn = frame_pair_errors(poses, gt)
         print(f"| {name} | {rot.median():.3f} | {dirn.median():.2f} |")
 

@@ -81,6 +81,11 @@ class LossConfig:
     align_iterations: int = 3
     oracle_pose: bool = False
 
+    @property
+    def metric_scale(self) -> bool:
+        """Velocity supervision makes depth and pose metric; otherwise they are scale-free."""
+        return self.velocity_weight > 0
+
 
 @dataclass
 class OptimConfig:

@@ -15,7 +15,7 @@ from torch import Tensor
 from packdepth.config import from_dict, to_dict
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
-from packdepth.geometry import invert_pose
+from packdepth.geometry import invert_pose, make_transform
 from packdepth.geometry.align import align_pose
 from packdepth.losses.multiscale import inv_depth_to_depth, multiscale_photometric, resize_to
 from packdepth.losses.prior import ground_plane_depth, log_depth_prior_loss, prior_weight
@@ -106,15 +106,14 @@ class SelfSupervisedDepth(L.LightningModule):
                              levels=tuple(lc.align_levels), iterations=lc.align_iterations)
         correction = refined @ invert_pose(flat.detach())
         composed = correction @ flat
-        if lc.velocity_weight > 0:
-            # Metric mode: the alignment would fit the translation's length to the current
-            # depth's scale, which is arbitrary; keep the pose net's (velocity-supervised) length
-            # so that the photometric loss carries the metric scale into the depth.
+        if lc.metric_scale:
+            # The alignment fits the translation's length to the current depth's scale, which
+            # is arbitrary; keep the pose net's (velocity-supervised) length so that the
+            # photometric loss carries the metric scale into the depth.
             t = composed[:, :3, 3]
             length = flat[:, :3, 3].norm(dim=-1, keepdim=True)
-            scaled = t * (length / t.detach().norm(dim=-1, keepdim=True).clamp_min(1e-9))
-            top = torch.cat([composed[:, :3, :3], scaled.unsqueeze(-1)], dim=-1)
-            composed = torch.cat([top, composed[:, 3:]], dim=1)
+            t = t * (length / t.detach().norm(dim=-1, keepdim=True).clamp_min(1e-9))
+            composed = make_transform(composed[:, :3, :3], t)
         return composed.view(b, n, 4, 4)
 
     def _losses(
@@ -155,7 +154,7 @@ class SelfSupervisedDepth(L.LightningModule):
             out["supervised"] = supervised_depth_loss(pred, gt, lc.supervised_kind)
             total = total + lc.supervised_weight * out["supervised"]
         w_prior = prior_weight(self.global_step, lc.prior_weight, lc.prior_steps)
-        scale_free = lc.velocity_weight <= 0
+        scale_free = not lc.metric_scale
         if w_prior > 0 or anchor_inv_depth is not None:
             depth = inv_depth_to_depth(inv_depths[0])
         if w_prior > 0:
