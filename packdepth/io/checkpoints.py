@@ -39,6 +39,7 @@ __all__ = [
     "import_packnet_ckpt",
     "load_model",
     "load_torch_file",
+    "network_kind",
     "read_model_info",
     "save_model",
     "save_models",
@@ -121,13 +122,27 @@ def read_model_info(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
         raise PackdepthError(f"{path}: corrupt {CONFIG_KEY} metadata ({exc})") from exc
 
 
-def load_model(path: str | os.PathLike, device: str = "cpu") -> nn.Module:
+def network_kind(config: Mapping[str, Any]) -> str:
+    """``"depth"`` or ``"pose"``: which registry a stored network config belongs to."""
+    return "pose" if config.get("name") in POSE_NETS else "depth"
+
+
+def load_model(path: str | os.PathLike, device: str = "cpu", kind: str | None = None
+               ) -> nn.Module:
     """Rebuild the network saved at ``path`` from its stored config and load its weights.
 
+    Args:
+        path: a packdepth ``.safetensors`` model file.
+        device: where to put the weights.
+        kind: ``"depth"`` or ``"pose"`` to insist on that kind of network; ``None`` takes either.
+
     Returns the network in eval mode. Raises :class:`PackdepthError` if the file is not a
-    packdepth model or its tensors do not match the network exactly.
+    packdepth model, holds the other kind of network than ``kind``, or its tensors do not match
+    the network exactly.
     """
     config, _ = read_model_info(path)
+    if kind is not None and network_kind(config) != kind:
+        raise PackdepthError(f"{path}: a {config.get('name')}, not a {kind} network")
     model = build_network(config)
     try:
         tensors = safetensors.torch.load_file(str(path), device=device)

@@ -80,3 +80,13 @@ def test_load_model_errors_are_one_line_user_errors(tmp_path: Path) -> None:
     with pytest.raises(PackdepthError, match="do not match ResNetDepth") as info:
         load_model(wrong)
     assert "\n" not in str(info.value)
+
+
+def test_load_model_refuses_the_other_kind_of_network(tmp_path: Path) -> None:
+    save_model(PoseNet(), tmp_path / "pose.safetensors")
+    save_model(ResNetDepth(18), tmp_path / "depth.safetensors")
+    with pytest.raises(PackdepthError, match=r"pose\.safetensors: a PoseNet, not a depth network"):
+        load_model(tmp_path / "pose.safetensors", kind="depth")
+    with pytest.raises(PackdepthError, match=r"a ResNetDepth, not a pose network"):
+        load_model(tmp_path / "depth.safetensors", kind="pose")
+    assert isinstance(load_model(tmp_path / "pose.safetensors", kind="pose"), PoseNet)
