@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from packdepth.geometry import aspect_change
+
 METRIC_NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
 
 #: Crop boxes as fractions ``(top, bottom, left, right)`` of the GT height/width.
@@ -39,6 +41,8 @@ CROPS: dict[str, tuple[float, float, float, float]] = {
 #: Predictions whose aspect ratio (W/H) differs from the GT's by more than this are refused:
 #: resizing them would compare the wrong pixels (a transposed array, another camera's view).
 #: Loose enough for every common training size on KITTI (192x640: 1 %, 320x1024: 3 %, 64x192: 9 %).
+#: (Intrinsics use the same comparison, :func:`~packdepth.geometry.aspect_change`, with a tighter
+#: tolerance: :data:`packdepth.data.intrinsics.ASPECT_TOLERANCE`.)
 ASPECT_TOLERANCE = 0.15
 
 
@@ -108,7 +112,7 @@ def crop_mask(height: int, width: int, crop: str | None) -> np.ndarray:
 def check_prediction_shape(pred_shape: Sequence[int], gt_shape: Sequence[int]) -> None:
     """Raise ``ValueError`` if a ``[h,w]`` prediction cannot be resized onto a ``[H,W]`` GT."""
     (h, w), (H, W) = pred_shape[-2:], gt_shape[-2:]
-    if abs((w / h) / (W / H) - 1.0) > ASPECT_TOLERANCE:
+    if aspect_change((w, h), (W, H)) > ASPECT_TOLERANCE:
         raise ValueError(
             f"prediction is {w}x{h} (aspect {w / h:.2f}) but the ground truth is {W}x{H} "
             f"(aspect {W / H:.2f}): not the same view"

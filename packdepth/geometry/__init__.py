@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from packdepth.geometry.camera import (
+    aspect_change,
     backproject,
+    denormalise_intrinsics,
     flip_intrinsics,
     intrinsics_matrix,
     pixel_grid,
@@ -26,8 +28,10 @@ from packdepth.geometry.pose import (
 from packdepth.geometry.warp import inverse_warp
 
 __all__ = [
+    "aspect_change",
     "axis_angle_to_rotation",
     "backproject",
+    "denormalise_intrinsics",
     "euler_to_rotation",
     "flip_intrinsics",
     "intrinsics_matrix",

@@ -137,6 +137,30 @@ def scale_intrinsics(K: Tensor, sx: float, sy: float) -> Tensor:
     return out
 
 
+def denormalise_intrinsics(K: Tensor, width: int, height: int) -> Tensor:
+    """Pixel intrinsics of a ``width x height`` image from normalised ones (monodepth2's form).
+
+    Normalised intrinsics are fractions of the image size measured from its outer corner, so
+    ``(0.5, 0.5)`` is the image centre at any resolution: ``fx = fx_n W``, ``fy = fy_n H`` and, in
+    the pixel-centre convention above, ``cx = cx_n W - 0.5``, ``cy = cy_n H - 0.5`` (the centre
+    of a 640-wide image is 319.5). monodepth2 multiplies ``K[0]`` by ``W`` and ``K[1]`` by ``H``
+    and uses ``cx_n W`` with pixel centres at integers, half a pixel right of (below) this at
+    every scale; KITTI's normalised ``cx = 0.5`` is itself a rounding of 0.4908.
+
+    Args:
+        K: ``[...,3,3]`` normalised intrinsics.
+
+    Returns:
+        ``[...,3,3]`` intrinsics in pixels.
+    """
+    out = K.clone()
+    out[..., 0, :2] = K[..., 0, :2] * width
+    out[..., 1, 1] = K[..., 1, 1] * height
+    out[..., 0, 2] = K[..., 0, 2] * width - 0.5
+    out[..., 1, 2] = K[..., 1, 2] * height - 0.5
+    return out
+
+
 def flip_intrinsics(K: Tensor, width: int) -> Tensor:
     """Intrinsics of the horizontally mirrored image of width ``width``.
 
@@ -150,6 +174,20 @@ def flip_intrinsics(K: Tensor, width: int) -> Tensor:
     out[..., 0, 2] = (width - 1) - K[..., 0, 2]
     out[..., 0, 1] = -K[..., 0, 1]
     return out
+
+
+def aspect_change(size: tuple[int, int], other: tuple[int, int]) -> float:
+    """How much two image sizes' aspect ratios differ: ``|(w/h) / (W/H) - 1|``.
+
+    Args:
+        size, other: ``(width, height)`` in pixels (or ``(height, width)``, the same for both).
+
+    Returns:
+        0 for the same shape (e.g. 1242x375 and 621x187.5), 1 for twice as wide, and so on; the
+        callers' tolerances decide when resizing one onto the other stops being the same view.
+    """
+    (w, h), (W, H) = size, other
+    return abs((w / h) / (W / H) - 1.0)
 
 
 def intrinsics_matrix(fx: float, fy: float, cx: float, cy: float, **kw) -> Tensor:

@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from packdepth.geometry import (
+    aspect_change,
     backproject,
+    denormalise_intrinsics,
     flip_intrinsics,
     intrinsics_matrix,
     pixel_grid,
@@ -79,3 +81,20 @@ def test_flip_intrinsics_mirrors_projection():
     torch.testing.assert_close(u_flip[0], W - 1 - u[0])
     torch.testing.assert_close(u_flip[1], u[1])
     torch.testing.assert_close(flip_intrinsics(flip_intrinsics(K, W), W), K)
+
+
+def test_denormalised_intrinsics_put_the_centre_at_the_middle_pixel():
+    K_norm = intrinsics_matrix(0.58, 1.92, 0.5, 0.5, dtype=torch.float64)
+    K = denormalise_intrinsics(K_norm, 640, 192)
+    # The middle of 640 columns lies between pixels 319 and 320; fx, fy scale with W, H.
+    expected = intrinsics_matrix(371.2, 368.64, 319.5, 95.5, dtype=torch.float64)
+    torch.testing.assert_close(K, expected)
+    # The same as the intrinsics of a 1x1 image (centre 0) scaled edges to edges.
+    one_pixel = intrinsics_matrix(0.58, 1.92, 0.0, 0.0, dtype=torch.float64)
+    torch.testing.assert_close(scale_intrinsics(one_pixel, 640, 192), expected)
+
+
+def test_aspect_change():
+    assert aspect_change((1242, 375), (621, 187.5)) == 0.0
+    assert abs(aspect_change((200, 100), (100, 100)) - 1.0) < 1e-12
+    assert abs(aspect_change((64, 48), (48, 64)) - (16 / 9 - 1)) < 1e-12
