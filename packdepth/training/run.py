@@ -195,12 +195,12 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
 
     _quiet_lightning()
     out_dir = Path(cfg.trainer.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if resume is not None and not Path(resume).is_file():
         raise PackdepthError(f"{resume}: checkpoint to resume from not found")
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     data = DepthDataModule(cfg)
-    data.setup("fit")
+    data.setup("fit")  # bad data is refused before anything is written
+    out_dir.mkdir(parents=True, exist_ok=True)
     initial: list[tuple[str, torch.nn.Module]] = []
     if cfg.model.init and resume is None:
         cfg, initial = _initial_nets(cfg)
