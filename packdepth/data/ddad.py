@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from packdepth.data.augment import AugmentConfig
+from packdepth.data.images import image_size
+from packdepth.data.intrinsics import check_intrinsics, intrinsics_at
 from packdepth.data.kitti import sparse_depth_map
 from packdepth.data.sequence import FrameRecord, SequenceDataset, samples_from_sequence
 from packdepth.errors import PackdepthError
@@ -131,29 +133,35 @@ def _scene_sequence(scene_json: Path, camera: str, lidar: str | None) -> list[Fr
     samples = sorted(
         _get(scene, scene_json, "samples"), key=lambda s: parse_timestamp(s["id"]["timestamp"])
     )
-    calibs: dict[str, np.ndarray] = {}
+    calibs: dict[str, np.ndarray] = {}  # at the datum's width x height
+    Ks: dict[str, np.ndarray] = {}  # at the image file's size
     frames = []
     for sample in samples:
         key = sample["calibration_key"]
+        calib_path = scene_json.parent / "calibration" / f"{key}.json"
         if key not in calibs:
-            calib_path = scene_json.parent / "calibration" / f"{key}.json"
             calibs[key] = _camera_K(_read_json(calib_path), calib_path, camera)
         by_name = {data[k]["id"]["name"]: data[k] for k in sample["datum_keys"] if k in data}
         if camera not in by_name:
             raise PackdepthError(f"{scene_json}: a sample has no datum named {camera}")
         image = _get(by_name[camera], scene_json, "datum", "image")
+        size = (int(image["width"]), int(image["height"]))
+        if key not in Ks:
+            check_intrinsics(calibs[key], *size, f"{calib_path} ({camera})")
+            file = scene_json.parent / image["filename"]
+            Ks[key] = intrinsics_at(calibs[key], size, image_size(file),
+                                    f"{calib_path} ({camera}, {size[0]}x{size[1]}) for {file}")
         T_world_cam = pose_matrix(image.get("pose", {}))
         depth = None
         if lidar is not None and lidar in by_name:
             cloud = _get(by_name[lidar], scene_json, "datum", "point_cloud")
             depth = partial(
                 lidar_depth_map, scene_json.parent / cloud["filename"],
-                pose_matrix(cloud.get("pose", {})), T_world_cam, calibs[key],
-                (int(image["width"]), int(image["height"])),
+                pose_matrix(cloud.get("pose", {})), T_world_cam, calibs[key], size,
             )
         frames.append(FrameRecord(
             image=scene_json.parent / image["filename"],
-            K=calibs[key],
+            K=Ks[key],
             name=f"{scene_json.parent.name}/{camera}/{Path(image['filename']).stem}",
             pose=T_world_cam,
             timestamp=parse_timestamp(by_name[camera]["id"]["timestamp"]),

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.ddad import ddad_dataset
-from packdepth.data.folder import Intrinsics, folder_dataset, video_dataset
+from packdepth.data.folder import folder_dataset, video_dataset
+from packdepth.data.intrinsics import Intrinsics
 from packdepth.data.kitti_dataset import kitti_dataset
 from packdepth.data.sequence import SequenceDataset
 from packdepth.errors import PackdepthError
@@ -42,7 +43,8 @@ class DataConfig:
         offsets: context frame offsets, e.g. ``[-1, 1]``.
         stride: keep every ``stride``-th frame (folder, video).
         intrinsics: YAML/JSON file ``{fx, fy, cx, cy[, width, height]}`` (folder, video).
-        fx, fy, cx, cy: explicit intrinsics at the frames' native size (all four or none).
+        fx, fy, cx, cy: explicit intrinsics in pixels at the frames' native (upright) size (all
+            four or none; checked by :func:`~packdepth.data.intrinsics.check_intrinsics`).
         side: KITTI camera, ``l`` (``image_02``) or ``r`` (``image_03``).
         cameras: DDAD cameras, each its own sequence.
         depth_source: KITTI ``auto`` / ``groundtruth`` / ``velodyne`` / ``none``.
@@ -84,7 +86,7 @@ def _intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
         raise PackdepthError("data.fx/fy/cx/cy: give all four intrinsics or none")
     if cfg.intrinsics is not None:
         raise PackdepthError(f"{cfg.intrinsics}: give an intrinsics file or fx/fy/cx/cy, not both")
-    return Intrinsics(float(cfg.fx), float(cfg.fy), float(cfg.cx), float(cfg.cy))
+    return Intrinsics(cfg.fx, cfg.fy, cfg.cx, cfg.cy, source="data.fx/fy/cx/cy")
 
 
 def build_dataset(cfg: DataConfig) -> SequenceDataset:

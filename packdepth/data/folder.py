@@ -5,12 +5,10 @@ one; with ``skip_static > 0`` a frame is dropped while it differs from the last 
 than that mean absolute difference (grayscale in [0, 1], at 64 px wide): the frames of a stopped
 car add nothing but a zero-motion bias.
 
+Frames are read upright and at full bit depth (:mod:`packdepth.data.images`, :mod:`.video`).
 Intrinsics come from, in order: explicit :class:`Intrinsics`, a YAML/JSON file
-``{fx, fy, cx, cy[, width, height]}`` (scaled when ``width``/``height`` differ from the frames),
-or a guess with a warning: COLMAP's default for images without EXIF focal length,
-``fx = fy = 1.2 * max(W, H)`` (about 45° across the long side), principal point at the image
-centre ``((W - 1) / 2, (H - 1) / 2)`` in packdepth's pixel-centre convention. Dashcams are usually
-much wider (KITTI: ``fx ≈ 0.58 W``), so pass real intrinsics when you have them.
+``{fx, fy, cx, cy[, width, height]}`` (scaled when ``width``/``height`` differ from the frames,
+refused for another aspect ratio), or a guess with a warning (:mod:`packdepth.data.intrinsics`).
 
 Videos are decoded with PyAV (``pip install 'packdepth[video]'``); the kept frames are held in
 memory at the output size (``height * width * 3`` bytes each).
@@ -21,97 +19,36 @@ from __future__ import annotations
 import operator
 import os
 import re
-import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from PIL import Image
 
 from packdepth.data.augment import AugmentConfig
-from packdepth.data.sequence import (
-    FrameRecord,
-    SequenceDataset,
-    image_size,
-    read_rgb,
-    samples_from_sequence,
-)
+from packdepth.data.images import image_size, read_rgb
+from packdepth.data.intrinsics import Intrinsics, load_intrinsics, resolve_intrinsics
+from packdepth.data.sequence import FrameRecord, SequenceDataset, samples_from_sequence
+from packdepth.data.video import read_video
 from packdepth.errors import PackdepthError
 from packdepth.geometry import scale_intrinsics
 
+__all__ = [  # Intrinsics, load_intrinsics and read_video moved; importable here as before
+    "Intrinsics",
+    "folder_dataset",
+    "keep_moving",
+    "list_images",
+    "load_intrinsics",
+    "natural_key",
+    "read_video",
+    "thumbnail",
+    "video_dataset",
+]
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
-DEFAULT_FOCAL_FACTOR = 1.2
 THUMB_WIDTH = 64
-
-
-@dataclass(frozen=True)
-class Intrinsics:
-    """Pinhole intrinsics in pixels, for frames of ``width x height`` (``None`` = the frames')."""
-
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int | None = None
-    height: int | None = None
-
-    def matrix(self, width: int, height: int) -> np.ndarray:
-        """``[3,3]`` intrinsics for ``width x height`` frames (scaled if calibrated at another)."""
-        K = torch.tensor(
-            [[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]], dtype=torch.float64
-        )
-        if self.width and self.height and (self.width, self.height) != (width, height):
-            K = scale_intrinsics(K, width / self.width, height / self.height)
-        return K.numpy()
-
-
-def load_intrinsics(path: str | os.PathLike) -> Intrinsics:
-    """Read ``{fx, fy, cx, cy[, width, height]}`` from a YAML or JSON file."""
-    path = Path(path)
-    if not path.is_file():
-        raise PackdepthError(f"{path}: intrinsics file not found")
-    try:
-        data = yaml.safe_load(path.read_text(errors="replace"))
-    except yaml.YAMLError as exc:
-        raise PackdepthError(f"{path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise PackdepthError(f"{path}: expected a mapping with fx, fy, cx, cy")
-    missing = [k for k in ("fx", "fy", "cx", "cy") if k not in data]
-    if missing:
-        raise PackdepthError(f"{path}: missing {', '.join(missing)}")
-    try:
-        values = {k: float(data[k]) for k in ("fx", "fy", "cx", "cy")}
-        size = {k: int(data[k]) for k in ("width", "height") if data.get(k) is not None}
-    except (TypeError, ValueError):
-        raise PackdepthError(f"{path}: fx, fy, cx, cy, width, height must be numbers") from None
-    if values["fx"] <= 0 or values["fy"] <= 0:
-        raise PackdepthError(f"{path}: fx and fy must be positive")
-    return Intrinsics(**values, **size)
-
-
-def default_intrinsics(width: int, height: int, focal_factor: float = DEFAULT_FOCAL_FACTOR,
-                       source: str = "frames") -> Intrinsics:
-    """The documented guess (see the module docstring), with a warning."""
-    f = focal_factor * max(width, height)
-    warnings.warn(
-        f"{source}: no intrinsics given; guessing fx = fy = {focal_factor} * max(W, H) = {f:.1f} "
-        "px and a centred principal point. Pass an intrinsics file or --fx --fy --cx --cy.",
-        stacklevel=2,
-    )
-    return Intrinsics(f, f, (width - 1) / 2.0, (height - 1) / 2.0)
-
-
-def resolve_intrinsics(intrinsics: Intrinsics | str | os.PathLike | None, width: int,
-                       height: int, source: str) -> np.ndarray:
-    """``[3,3]`` intrinsics for ``width x height`` frames from any of the accepted forms."""
-    if intrinsics is None:
-        intrinsics = default_intrinsics(width, height, source=source)
-    elif not isinstance(intrinsics, Intrinsics):
-        intrinsics = load_intrinsics(intrinsics)
-    return intrinsics.matrix(width, height)
 
 
 def natural_key(name: str) -> list:
@@ -148,6 +85,23 @@ def keep_moving(thumbs: list[np.ndarray], threshold: float) -> list[int]:
     return keep
 
 
+def moving_frames(
+    thumbs: list[np.ndarray], threshold: float, offsets: Sequence[int], source: str
+) -> list[int]:
+    """:func:`keep_moving`, refusing with the reason when the static frames dropped leave too
+    few for one target and its context frames (``offsets``)."""
+    keep = keep_moving(thumbs, threshold)
+    needed = max(0, *offsets) - min(0, *offsets) + 1 if offsets else 1
+    if len(keep) < needed <= len(thumbs):
+        raise PackdepthError(
+            f"{source}: {len(thumbs) - len(keep)} of {len(thumbs)} frames dropped as static "
+            f"(skip_static {threshold:g}: each differs from the last kept frame by less than that "
+            f"mean absolute difference), {len(keep)} left, {needed} needed for offsets "
+            f"{tuple(offsets)}; lower data.skip_static or check the frames"
+        )
+    return keep
+
+
 def folder_dataset(
     folder: str | os.PathLike,
     height: int,
@@ -170,58 +124,15 @@ def folder_dataset(
             raise PackdepthError(
                 f"{path}: size {image_size(path)} differs from {files[0].name}'s {size}"
             )
+    K = resolve_intrinsics(intrinsics, *size, source=str(folder))
     if skip_static > 0:
         thumbs = [thumbnail(read_rgb(p)) for p in files]
-        files = [files[i] for i in keep_moving(thumbs, skip_static)]
-    K = resolve_intrinsics(intrinsics, *size, source=str(folder))
+        files = [files[i] for i in moving_frames(thumbs, skip_static, offsets, str(folder))]
     frames = [FrameRecord(image=p, K=K, name=p.stem) for p in files]
     return SequenceDataset(
         samples_from_sequence(frames, offsets), offsets, height, width,
         augment=augment, seed=seed, source=str(folder),
     )
-
-
-def read_video(
-    path: str | os.PathLike, width: int, height: int, stride: int = 1,
-    max_frames: int | None = None,
-) -> tuple[list[np.ndarray], list[int], list[float | None], tuple[int, int]]:
-    """Decode every ``stride``-th frame, resized to ``width x height``.
-
-    Returns:
-        frames (``[H,W,3]`` uint8), their indices in the video, their times in seconds (``None``
-        when the container has none) and the native ``(width, height)``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise PackdepthError(f"{path}: video file not found")
-    try:
-        import av
-    except ImportError:
-        raise PackdepthError(
-            f"{path}: reading videos needs PyAV (pip install 'packdepth[video]')"
-        ) from None
-    frames, indices, times, native = [], [], [], (0, 0)
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise PackdepthError(f"{path}: no video stream")
-            for i, frame in enumerate(container.decode(video=0)):
-                if i % stride:
-                    continue
-                image = frame.to_image()
-                native = image.size
-                if native != (width, height):
-                    image = image.resize((width, height), Image.Resampling.LANCZOS)
-                frames.append(np.asarray(image.convert("RGB")))
-                indices.append(i)
-                times.append(None if frame.time is None else float(frame.time))
-                if max_frames is not None and len(frames) >= max_frames:
-                    break
-    except av.FFmpegError as exc:
-        raise PackdepthError(f"{path}: not a readable video ({exc})") from None
-    if not frames:
-        raise PackdepthError(f"{path}: no frames decoded")
-    return frames, indices, times, native
 
 
 def video_dataset(
@@ -244,7 +155,10 @@ def video_dataset(
     frames, indices, times, (w0, h0) = read_video(path, width, height, stride, max_frames)
     K_native = resolve_intrinsics(intrinsics, w0, h0, source=str(path))
     K = scale_intrinsics(torch.from_numpy(K_native), width / w0, height / h0).numpy()
-    keep = keep_moving([thumbnail(Image.fromarray(f)) for f in frames], skip_static)
+    keep = range(len(frames))
+    if skip_static > 0:
+        thumbs = [thumbnail(Image.fromarray(f)) for f in frames]
+        keep = moving_frames(thumbs, skip_static, offsets, str(path))
     records = [
         FrameRecord(
             image=partial(operator.getitem, frames, i),

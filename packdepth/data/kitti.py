@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from packdepth.data.intrinsics import check_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.io.atomic import atomic_path, write_text
 
@@ -107,6 +108,9 @@ def load_calibration(date_dir: str | os.PathLike, cam: int = 2) -> KittiCalibrat
     R_rect = np.eye(4)
     R_rect[:3, :3] = _entry(cam_calib, "R_rect_00", 9, cam_path).reshape(3, 3)
     size_xy = _entry(cam_calib, f"S_rect_0{cam}", 2, cam_path)
+    if not (size_xy >= 1).all():
+        raise PackdepthError(f"{cam_path}: S_rect_0{cam} must be a positive size, got {size_xy}")
+    check_intrinsics(P_rect[:, :3], int(size_xy[0]), int(size_xy[1]), f"{cam_path} (P_rect_0{cam})")
     velo_path = date_dir / "calib_velo_to_cam.txt"
     velo_to_cam = None
     if velo_path.is_file():

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from packdepth.data.augment import AugmentConfig
+from packdepth.data.images import image_size
+from packdepth.data.intrinsics import intrinsics_at
 from packdepth.data.kitti import (
     KittiCalibration,
     frame_name,
@@ -148,6 +150,17 @@ class KittiDrive:
         self.indices = set(_frame_indices(self.path, cam))
 
     @cached_property
+    def K(self) -> np.ndarray:
+        """``[3,3]`` intrinsics at the size of this drive's images: the calibration's (at
+        ``S_rect``) scaled when the images were resized, refused for another aspect ratio."""
+        if not self.indices:
+            return self.calib.K
+        first = SplitEntry(self.drive, min(self.indices), self.cam).image_file(self.root)
+        calib = self.path.parent / "calib_cam_to_cam.txt"
+        return intrinsics_at(self.calib.K, self.calib.size, image_size(first),
+                             f"{calib} (S_rect_0{self.cam}) for {first}")
+
+    @cached_property
     def poses(self) -> np.ndarray | None:
         """``[N,4,4]`` camera-to-world poses of this camera, or ``None`` without ``poses.txt``."""
         path = self.path / "poses.txt"
@@ -202,7 +215,7 @@ class KittiDrive:
         stamps_path = self.path / f"image_0{self.cam}" / "timestamps.txt"
         return FrameRecord(
             image=image,
-            K=self.calib.K,
+            K=self.K,
             name=entry.name,
             pose=None if poses is None else _at(poses, index, self.path / "poses.txt"),
             timestamp=None if stamps is None else float(_at(stamps, index, stamps_path)),

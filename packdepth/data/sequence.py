@@ -18,19 +18,18 @@ Ground truth is attached per dataset, never per item (the contract of :mod:`pack
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from packdepth.data.augment import AugmentConfig, augment_item
+from packdepth.data.images import open_image, read_image, read_rgb
 from packdepth.errors import PackdepthError
 from packdepth.geometry import relative_pose, scale_intrinsics
 
@@ -83,34 +82,13 @@ def samples_from_sequence(frames: Sequence[FrameRecord], offsets: Sequence[int])
     ]
 
 
-@contextlib.contextmanager
-def open_image(path: str | os.PathLike, what: str = "image") -> Iterator[Image.Image]:
-    """``PIL.Image.open`` whose failures, in the block too, are one-line errors naming ``path``."""
-    path = Path(path)
-    try:
-        with Image.open(path) as img:
-            yield img
-    except FileNotFoundError:
-        raise PackdepthError(f"{path}: {what} not found") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise PackdepthError(f"{path}: not a readable {what} ({exc})") from None
-
-
-def read_rgb(path: str | os.PathLike) -> Image.Image:
-    """Open an image file as RGB; unreadable files raise a one-line :class:`PackdepthError`."""
-    with open_image(path) as img:
-        return img.convert("RGB")
-
-
-def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """``(width, height)`` of an image file from its header (cheap: no decoding)."""
-    with open_image(path) as img:
-        return img.size
-
-
 def load_frame(record: FrameRecord) -> Tensor:
-    """A frame's image at its native resolution: ``[3,H,W]`` float in [0,1]."""
-    arr = np.asarray(_load_image(record.image), dtype=np.float32) / 255.0
+    """A frame's image at its native (upright) resolution: ``[3,H,W]`` float in [0,1] (files at
+    their full bit depth, :func:`~packdepth.data.images.read_image`)."""
+    if isinstance(record.image, Path):
+        arr = read_image(record.image, np.float32)
+    else:
+        arr = np.asarray(_load_image(record.image), dtype=np.float32) / 255.0
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 

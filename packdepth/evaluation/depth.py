@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
+from packdepth.data.images import read_image
 from packdepth.data.kitti import (
     KittiCalibration,
     frame_name,
@@ -36,7 +37,6 @@ from packdepth.data.kitti import (
     velodyne_depth_map,
     velodyne_path,
 )
-from packdepth.data.sequence import read_rgb
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.splits import SplitEntry
 
@@ -109,9 +109,9 @@ def find_prediction(pred_dir: str | os.PathLike, entry: SplitEntry, index: int) 
 
 
 def load_image(path: str | os.PathLike) -> Tensor:
-    """An image file as ``[3,H,W]`` float in [0,1] (RGB)."""
-    img = read_rgb(path)
-    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    """An image file as ``[3,H,W]`` float in [0,1] (RGB, upright, at full bit depth:
+    :func:`~packdepth.data.images.read_image`)."""
+    return torch.from_numpy(read_image(path, np.float32)).permute(2, 0, 1).contiguous()
 
 
 def read_class_names(path: str | os.PathLike) -> dict[int, str]:

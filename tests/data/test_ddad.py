@@ -1,4 +1,4 @@
-"""DDAD/DGP scenes on the real ddad_mini sample (two 3-sample scenes)."""
+"""DDAD/DGP scenes on the real ddad_mini sample (two 3-sample scenes) and tiny synthesized ones."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from packdepth.data.ddad import ddad_dataset, pose_matrix, scene_files
 from packdepth.errors import PackdepthError
+from tests.data.layouts import HEIGHT, WIDTH, frame_pixels, grey_pixels, grey_writer, make_ddad
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,28 @@ def test_bad_ddad_input(tmp_path, ddad_mini):
         scene_files(ddad_mini, "nope")
     with pytest.raises(PackdepthError, match=r"no calibration for CAMERA_99"):
         ddad_dataset(ddad_mini, 32, 48, cameras=("CAMERA_99",))
+
+
+def test_16_bit_frames_read_like_their_8_bit_twins(tmp_path):
+    for bits in (8, 16):
+        make_ddad(tmp_path / f"b{bits}", write_image=grey_writer(bits))
+    eight, sixteen = (ddad_dataset(tmp_path / f"b{b}", HEIGHT, WIDTH, lidar=None) for b in (8, 16))
+    a, b = eight[0]["image"].numpy(), sixteen[0]["image"].numpy()
+    assert np.abs(a - b).max() <= 1 / 255 + 1e-6
+    np.testing.assert_allclose(b[2], grey_pixels(1), atol=0.5 / 255 + 1e-6)
+
+
+def test_resized_images_get_the_calibration_scaled_and_bad_ones_refused(tmp_path):
+    make_ddad(tmp_path / "half", write_image=lambda p, i: Image.fromarray(
+        frame_pixels(i, WIDTH // 2, HEIGHT // 2)).save(p))  # calibrated at 64x48, stored 32x24
+    K = ddad_dataset(tmp_path / "half", HEIGHT // 2, WIDTH // 2, lidar=None)[0]["K"]
+    assert torch.allclose(K, torch.tensor([[25.0, 0, 15.5], [0, 25.0, 11.5], [0, 0, 1]]))
+    make_ddad(tmp_path / "square", write_image=lambda p, i: Image.fromarray(
+        frame_pixels(i, WIDTH, WIDTH)).save(p))
+    with pytest.raises(PackdepthError, match=r"calib.json \(CAMERA_01, 64x48\) for .*000.png: "
+                                             r"intrinsics for 64x48 .* frames are 64x64"):
+        ddad_dataset(tmp_path / "square", 24, 32, lidar=None)
+    make_ddad(tmp_path / "norm", K=np.array([[0.58, 0, 0.5], [0, 1.92, 0.5], [0, 0, 1]]))
+    with pytest.raises(PackdepthError, match=r"calib.json \(CAMERA_01\): fx 0.58, fy 1.92 "
+                                             r"cannot be pixels .* look normalised"):
+        ddad_dataset(tmp_path / "norm", 24, 32, lidar=None)

@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from packdepth.data.factory import build_dataset
 from packdepth.data.folder import (
     folder_dataset,
     load_intrinsics,
@@ -18,7 +19,8 @@ from packdepth.data.folder import (
     video_dataset,
 )
 from packdepth.errors import PackdepthError
-from tests.data.layouts import frame_pixels
+from packdepth.training.fit import fit_config
+from tests.data.layouts import frame_pixels, grey_pixels, save_grey
 
 H, W = 48, 64
 
@@ -144,3 +146,55 @@ def test_unreadable_video_names_the_file(tmp_path):
     path.write_bytes(b"\x00garbage" * 50)
     with pytest.raises(PackdepthError, match=r"broken.mp4: not a readable video"):
         video_dataset(path, H, W, intrinsics=_intrinsics_file(tmp_path))
+
+
+def _grey_of(image: torch.Tensor) -> np.ndarray:
+    """``[3,H,W]`` grey frame → ``[H,W]`` (its channels must agree)."""
+    arr = image.numpy()
+    np.testing.assert_allclose(arr[0], arr[2], atol=1e-6)
+    return arr[0]
+
+
+def test_16_bit_frames_read_like_their_8_bit_twins(tmp_path):
+    for bits in (8, 16):
+        for i in range(5):
+            save_grey(tmp_path / f"f{bits}" / f"frame{i}.png", grey_pixels(i), bits)
+    cam = _intrinsics_file(tmp_path)
+    eight, sixteen = (folder_dataset(tmp_path / f"f{b}", H, W, intrinsics=cam, skip_static=0.005)
+                      for b in (8, 16))
+    assert [s.target.name for s in sixteen.samples] == ["frame1", "frame2", "frame3"]
+    for i in range(3):
+        a, b = _grey_of(eight[i]["image"]), _grey_of(sixteen[i]["image"])
+        assert np.abs(a - b).max() <= 1 / 255 + 1e-6
+        np.testing.assert_allclose(b, grey_pixels(i + 1), atol=0.5 / 255 + 1e-6)
+
+
+def test_fit_keeps_every_frame_of_a_16_bit_folder(tmp_path):
+    for i in range(6):
+        save_grey(tmp_path / "frames" / f"img{i}.png", grey_pixels(i), 16)
+    cfg = fit_config(tmp_path / "frames", tmp_path / "out", minutes=1, size=(H, W),
+                     intrinsics=str(_intrinsics_file(tmp_path)))
+    assert cfg.data.skip_static > 0  # what fit uses: static frames would be dropped
+    ds = build_dataset(cfg.data)
+    assert [s.target.name for s in ds.samples] == [f"img{i}" for i in range(1, 5)]
+
+
+def test_every_frame_static_is_named_as_the_reason(tmp_path):
+    _write_frames(tmp_path, [3] * 6)  # a parked car
+    with pytest.raises(PackdepthError, match=rf"{re.escape(str(tmp_path))}: 5 of 6 frames "
+                                             r"dropped as static \(skip_static 0.01"):
+        folder_dataset(tmp_path, H, W, intrinsics=_intrinsics_file(tmp_path), skip_static=0.01)
+
+
+def test_exif_rotated_photos_are_upright_with_their_upright_size(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter counter-clockwise: shown turned back clockwise
+    for i in range(3):  # stored landscape W x H, upright portrait H x W
+        Image.fromarray(np.ascontiguousarray(np.rot90(frame_pixels(i, H, W), 1))).save(
+            tmp_path / f"p{i}.jpg", quality=98, exif=exif.tobytes())
+    cam = tmp_path / "cam.yaml"
+    cam.write_text(f"fx: 40\nfy: 40\ncx: 23.5\ncy: 31.5\nwidth: {H}\nheight: {W}\n")
+    item = folder_dataset(tmp_path, W, H, intrinsics=cam)[0]  # output at the upright size
+    assert item["image"].shape == (3, W, H)
+    assert np.abs(_as_uint8(item["image"]).astype(int) - frame_pixels(1, H, W)).mean() < 2
+    assert torch.allclose(item["K"], torch.tensor([[40.0, 0, 23.5], [0, 40.0, 31.5], [0, 0, 1]]))

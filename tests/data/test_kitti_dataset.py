@@ -5,11 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from packdepth.data.kitti import load_calibration, velodyne_depth_map, velodyne_path
+from packdepth.data.kitti import (
+    load_calibration,
+    velodyne_depth_map,
+    velodyne_path,
+    write_calib_file,
+)
 from packdepth.data.kitti_dataset import drive_split, find_drives, kitti_dataset, write_split
 from packdepth.errors import PackdepthError
-from tests.data.layouts import DRIVE, make_drive
+from tests.data.layouts import (
+    DRIVE,
+    HEIGHT,
+    WIDTH,
+    frame_pixels,
+    grey_pixels,
+    grey_writer,
+    make_drive,
+)
 
 TINY_DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 
@@ -122,3 +136,39 @@ def test_groundtruth_png_and_semantic_as_synthetic_kind(tmp_path):
     assert item["semantic"].shape == (24, 32)
     assert item["semantic"][:, :16].eq(0).all() and item["semantic"][:, 16:].eq(2).all()
     assert item["name"] == f"{DRIVE}/image_02/data/0000000001"
+
+
+def test_16_bit_frames_read_like_their_8_bit_twins(tmp_path):
+    for bits in (8, 16):
+        make_drive(tmp_path / f"b{bits}", 4, write_image=grey_writer(bits))
+    eight, sixteen = (kitti_dataset(tmp_path / f"b{b}", HEIGHT, WIDTH) for b in (8, 16))
+    for i in range(2):
+        a, b = eight[i]["image"].numpy(), sixteen[i]["image"].numpy()
+        assert np.abs(a - b).max() <= 1 / 255 + 1e-6
+        np.testing.assert_allclose(b[1], grey_pixels(i + 1), atol=0.5 / 255 + 1e-6)
+
+
+def test_resized_images_get_the_calibration_scaled_to_them(tmp_path):
+    make_drive(tmp_path, 3, write_image=lambda p, i: Image.fromarray(
+        frame_pixels(i, WIDTH // 2, HEIGHT // 2)).save(p))  # calibrated at 64x48, stored 32x24
+    K = kitti_dataset(tmp_path, HEIGHT // 2, WIDTH // 2)[0]["K"]
+    # K_NATIVE (f 50, c 31.5, 23.5) halved edges to edges: c' = (c + 0.5) / 2 - 0.5
+    assert torch.allclose(K, torch.tensor([[25.0, 0, 15.5], [0, 25.0, 11.5], [0, 0, 1]]))
+
+
+def test_images_of_another_aspect_than_the_calibration_are_refused(tmp_path):
+    make_drive(tmp_path, 3, write_image=lambda p, i: Image.fromarray(
+        frame_pixels(i, WIDTH, WIDTH)).save(p))  # square crops of 64x48 frames
+    with pytest.raises(PackdepthError, match=r"calib_cam_to_cam.txt \(S_rect_02\) for .*"
+                                             r"0000000000.png: intrinsics for 64x48 .* 64x64"):
+        kitti_dataset(tmp_path, 24, 32)
+
+
+def test_calibration_that_cannot_be_pixels_is_refused(tmp_path):
+    make_drive(tmp_path, 3)
+    P = np.array([[0.58, 0, 0.5, 0], [0, 1.92, 0.5, 0], [0, 0, 1, 0]])  # monodepth2's K
+    write_calib_file(tmp_path / "2030_01_01" / "calib_cam_to_cam.txt",
+                     {"R_rect_00": np.eye(3), "P_rect_02": P, "S_rect_02": [WIDTH, HEIGHT]})
+    with pytest.raises(PackdepthError, match=r"calib_cam_to_cam.txt \(P_rect_02\): fx 0.58, fy "
+                                             r"1.92 cannot be pixels of a 64x48 image"):
+        kitti_dataset(tmp_path, 24, 32)

@@ -14,10 +14,11 @@ from packdepth.data.augment import AugmentConfig
 from packdepth.data.sequence import (
     FrameRecord,
     SequenceDataset,
+    load_frame,
     samples_from_sequence,
 )
 from packdepth.errors import PackdepthError
-from tests.data.layouts import K_NATIVE, frame_pixels
+from tests.data.layouts import K_NATIVE, frame_pixels, grey_pixels, save_grey
 
 
 def _frames(n: int, **extra) -> list[FrameRecord]:
@@ -145,3 +146,10 @@ def test_frame_cache_decodes_each_frame_once_and_serves_unchanged_copies():
             for key in ("image", "context", "image_aug", "depth_gt", "K"):
                 assert torch.equal(again[key], item[key]) and torch.equal(fresh[key], item[key])
     assert len(calls) == 5 + 2 * 9  # the uncached dataset decodes every time
+
+
+def test_load_frame_keeps_a_16_bit_file_at_full_precision(tmp_path):
+    save_grey(tmp_path / "f.png", grey_pixels(2), 16)
+    image = load_frame(FrameRecord(image=tmp_path / "f.png", K=K_NATIVE, name="f"))
+    assert image.shape == (3, 48, 64)
+    np.testing.assert_allclose(image[0].numpy(), grey_pixels(2), atol=0.5 / 65535 + 1e-7)

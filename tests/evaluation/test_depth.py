@@ -151,6 +151,21 @@ def test_load_image_and_semantic(tiny_root: Path) -> None:
     assert load_semantic(tiny_root, ENTRY)[1] == {0: "sky", 3: "vehicle"}
 
 
+def test_load_image_reads_16_bit_and_rotated_images_like_8_bit_upright_ones(tmp_path: Path):
+    grey = np.linspace(0.0, 1.0, 12 * 40).reshape(12, 40)
+    Image.fromarray(np.round(grey * 255).astype(np.uint8)).save(tmp_path / "8.png")
+    Image.fromarray(np.round(grey * 65535).astype(np.uint16)).save(tmp_path / "16.png")
+    eight, sixteen = load_image(tmp_path / "8.png"), load_image(tmp_path / "16.png")
+    assert sixteen.shape == (3, 12, 40)
+    assert float((eight - sixteen).abs().max()) <= 0.5 / 255 + 1e-6
+    np.testing.assert_allclose(sixteen[1].numpy(), grey, atol=0.5 / 65535 + 1e-7)  # 16-bit kept
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored turned clockwise: shown turned back counter-clockwise
+    stored = np.ascontiguousarray(np.rot90(np.round(grey * 255).astype(np.uint8), -1))
+    Image.fromarray(stored).save(tmp_path / "turned.png", exif=exif.tobytes())
+    torch.testing.assert_close(load_image(tmp_path / "turned.png"), eight)
+
+
 @pytest.mark.parametrize(
     "table",
     [

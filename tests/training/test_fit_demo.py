@@ -10,6 +10,7 @@ from PIL import Image
 from packdepth.cli import main
 from packdepth.data.synthetic import SynthParams, render_sequence
 from packdepth.io.checkpoints import load_model
+from tests.data.layouts import frame_pixels
 
 TINY = ["--size", "48x160", "--minutes", "0.05"]
 
@@ -76,3 +77,23 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert "--minutes" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
 
+
+
+def test_intrinsics_that_do_not_fit_the_frames_are_one_line_errors(tmp_path, capsys):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(6):
+        Image.fromarray(frame_pixels(i)).save(frames / f"{i}.png")  # 64x48
+    cases = {
+        "kitti.yaml": ("fx: 721.5\nfy: 721.5\ncx: 609.6\ncy: 172.9\nwidth: 1242\nheight: 375\n",
+                       "intrinsics for 1242x375 (aspect 3.312) but the frames are 64x48"),
+        "mono.yaml": ("fx: 0.58\nfy: 1.92\ncx: 0.5\ncy: 0.5\n", "look normalised"),
+    }
+    for name, (text, reason) in cases.items():
+        (tmp_path / name).write_text(text)
+        out = tmp_path / f"out_{name}"
+        args = ["fit", str(frames), "--out", str(out), "--intrinsics", str(tmp_path / name)]
+        assert main([*args, *TINY]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{tmp_path / name}: " in err and reason in err
+        assert not out.exists()  # nothing written
