@@ -19,4 +19,8 @@ key                 shape / type                   meaning
 ==================  ============================  ==============================================
 
 Optional keys are present for every item of a dataset or for none.
+
+Every source reads its images with :mod:`packdepth.data.images` (any bit depth, upright by EXIF
+orientation), its videos with :mod:`packdepth.data.video` (upright by the display matrix), and
+checks its intrinsics with :mod:`packdepth.data.intrinsics` (pixels, the frames' aspect ratio).
 """
