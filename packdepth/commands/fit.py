@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
     p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
-    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} (pixels)")
+    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]}: pixels, "
+                   "of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
     add_overrides(p)

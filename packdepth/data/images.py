@@ -1,7 +1,8 @@
 """The one image reader of packdepth: any image file or PIL image as upright RGB.
 
-Every image input (folders, videos' thumbnails, the KITTI layout, DDAD, evaluation, inference)
-goes through :func:`to_rgb` / :func:`read_image`, so they agree on three things:
+Every image input (image folders and their static-frame thumbnails, video frames, the KITTI
+layout, DDAD, evaluation, inference) goes through :func:`to_rgb` / :func:`read_image`, so they
+agree on two things:
 
 **Orientation.** Images are returned upright, as viewers show them: an EXIF orientation tag
 (JPEG, PNG ``eXIf``, TIFF, WebP; or XMP ``tiff:Orientation``) is applied as
@@ -12,22 +13,24 @@ phone photos (see :mod:`packdepth.data.intrinsics`, which refuses the swapped si
 
 **Bit depth.** Values are scaled by their format's full range, never clipped:
 
-============================  ==========================================================
-PIL mode                      read as
-============================  ==========================================================
-``1, L, P, RGB, YCbCr, CMYK``  PIL's conversion to RGB, ``/ 255`` (grey is copied to R, G, B)
-``LA, PA, RGBA, RGBX, ...``    the same; alpha is dropped (not composited)
-``I;16, I;16L, I;16B, I;16N``  16-bit samples (16-bit grey PNG/TIFF), ``/ 65535``
-``I``                          32-bit integers holding 16-bit samples (older Pillow's 16-bit
-                               PNGs), ``/ 65535``; values outside ``0..65535`` are refused
-``F``                          32-bit float, taken as ``[0, 1]``; values outside are refused
-16-bit-per-channel RGB(A)      Pillow reads them as 8-bit ``RGB``/``RGBA`` (the high byte:
-                               within one 8-bit level of ``round(v / 257)``)
-============================  ==========================================================
+==============================  ==========================================================
+PIL mode                        read as
+==============================  ==========================================================
+``1, L, P, RGB, YCbCr, CMYK``   PIL's conversion to RGB, ``/ 255`` (grey is copied to R, G, B)
+``LA, PA, RGBA, RGBX, ...``     the same; alpha is dropped (not composited)
+``I;16, I;16L, I;16B, I;16N``   16-bit samples (16-bit grey PNG/TIFF), ``/ 65535``
+``I``                           32-bit integers holding 16-bit samples (older Pillow's 16-bit
+                                PNGs), ``/ 65535``; values outside ``0..65535`` are refused
+``F``                           32-bit float, taken as ``[0, 1]``; values outside are refused
+16-bit-per-channel RGB(A)       Pillow reads them as 8-bit ``RGB``/``RGBA`` (the high byte:
+                                within one 8-bit level of ``round(v / 257)``)
+==============================  ==========================================================
 
 16-bit data that uses only part of the range (12-bit sensors in a 16-bit container) reads dark:
 PNG and TIFF define 16-bit samples over the full range. Colour profiles (ICC) are not applied.
-Floats keep the 16-bit precision (``dtype=np.float32``); ``np.uint8`` rounds ``v / 257``.
+Floats keep the 16-bit precision (``dtype=np.float32``); ``np.uint8`` rounds ``v / 257``. The
+training datasets hold frames in 8 bits (their memory cache); evaluation (``load_image``) and
+``load_frame`` read floats.
 """
 
 from __future__ import annotations
