@@ -63,8 +63,13 @@ def looks_normalised(fx: float, fy: float, cx: float, cy: float) -> bool:
     )
 
 
-def check_intrinsics(K: np.ndarray, width: int, height: int, source: str) -> None:
+def check_intrinsics(
+    K: np.ndarray, width: int, height: int, source: str, normalised_hint: str = ""
+) -> None:
     """Refuse a ``[3,3]`` matrix that cannot be the pixel intrinsics of a ``width x height`` image.
+
+    ``normalised_hint`` ends the message when the values look normalised (what else the user
+    can do where they came from).
 
     Raises:
         PackdepthError: naming ``source``: non-finite values, ``fx``/``fy`` not positive or too
@@ -88,7 +93,7 @@ def check_intrinsics(K: np.ndarray, width: int, height: int, source: str) -> Non
             message += (
                 "; they look normalised (fractions of the image size, monodepth2's form): in "
                 f"pixels fx*W, fy*H, cx*W - 0.5, cy*H - 0.5 = {px[0, 0]:.6g}, {px[1, 1]:.6g}, "
-                f"{px[0, 2]:.6g}, {px[1, 2]:.6g}, or give width and height with them to convert"
+                f"{px[0, 2]:.6g}, {px[1, 2]:.6g}{normalised_hint}"
             )
         raise PackdepthError(message)
     if not (-0.5 <= cx <= width - 0.5 and -0.5 <= cy <= height - 0.5):
@@ -206,7 +211,8 @@ class Intrinsics:
         """
         calibrated = (self.width, self.height) if self.width else (width, height)
         K = self._K().numpy()
-        check_intrinsics(K, *calibrated, self.source)
+        check_intrinsics(K, *calibrated, self.source,
+                         "; given with width and height (in the file) they are converted")
         return intrinsics_at(K, calibrated, (width, height), self.source)
 
 
