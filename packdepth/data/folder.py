@@ -22,7 +22,9 @@ import operator
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
@@ -119,15 +121,24 @@ def natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """The image files of a folder (not recursive), in natural order."""
+def list_images(
+    folder: str | os.PathLike, recursive: bool = False,
+    extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+) -> list[Path]:
+    """The image files of a folder in natural order of their path below it.
+
+    ``recursive`` also lists the subfolders (not hidden ones, ``.name``); ``extensions`` are the
+    accepted suffixes (lower case).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise PackdepthError(f"{folder}: image folder not found")
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = [p for p in found if p.suffix.lower() in extensions and p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     if not files:
-        raise PackdepthError(f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return sorted(files, key=lambda p: natural_key(p.name))
+        raise PackdepthError(f"{folder}: no images ({', '.join(extensions)})")
+    return sorted(files, key=lambda p: natural_key(p.relative_to(folder).as_posix()))
 
 
 def thumbnail(image: Image.Image) -> np.ndarray:
@@ -181,15 +192,33 @@ def folder_dataset(
     )
 
 
-def read_video(
-    path: str | os.PathLike, width: int, height: int, stride: int = 1,
-    max_frames: int | None = None,
-) -> tuple[list[np.ndarray], list[int], list[float | None], tuple[int, int]]:
-    """Decode every ``stride``-th frame, resized to ``width x height``.
+@dataclass(frozen=True)
+class VideoFrame:
+    """One decoded video frame.
 
-    Returns:
-        frames (``[H,W,3]`` uint8), their indices in the video, their times in seconds (``None``
-        when the container has none) and the native ``(width, height)``.
+    Attributes:
+        index: the frame's index in the video (0-based, before any stride).
+        time: its presentation time in seconds, ``None`` when the container has none.
+        image: the picture, RGB at the video's native resolution.
+        rate: the stream's average frame rate (frames/s), ``None`` when unknown.
+        length: the number of frames the container declares, ``None`` when it does not say.
+    """
+
+    index: int
+    time: float | None
+    image: Image.Image
+    rate: Fraction | None = None
+    length: int | None = None
+
+
+def decode_video(
+    path: str | os.PathLike, stride: int = 1, max_frames: int | None = None
+) -> Iterator[VideoFrame]:
+    """Decode every ``stride``-th frame of a video (any file PyAV reads), one at a time.
+
+    Raises:
+        PackdepthError: the file is missing, PyAV is not installed, the file has no video stream
+            or cannot be decoded, or no frame was decoded.
     """
     path = Path(path)
     if not path.is_file():
@@ -200,27 +229,47 @@ def read_video(
         raise PackdepthError(
             f"{path}: reading videos needs PyAV (pip install 'packdepth[video]')"
         ) from None
-    frames, indices, times, native = [], [], [], (0, 0)
+    count = 0
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise PackdepthError(f"{path}: no video stream")
-            for i, frame in enumerate(container.decode(video=0)):
+            stream = container.streams.video[0]
+            rate = Fraction(stream.average_rate) if stream.average_rate else None
+            for i, frame in enumerate(container.decode(stream)):
                 if i % stride:
                     continue
-                image = frame.to_image()
-                native = image.size
-                if native != (width, height):
-                    image = image.resize((width, height), Image.Resampling.LANCZOS)
-                frames.append(np.asarray(image.convert("RGB")))
-                indices.append(i)
-                times.append(None if frame.time is None else float(frame.time))
-                if max_frames is not None and len(frames) >= max_frames:
+                time = None if frame.time is None else float(frame.time)
+                yield VideoFrame(i, time, frame.to_image().convert("RGB"), rate,
+                                 stream.frames or None)
+                count += 1
+                if max_frames is not None and count >= max_frames:
                     break
     except av.FFmpegError as exc:
         raise PackdepthError(f"{path}: not a readable video ({exc})") from None
-    if not frames:
+    if not count:
         raise PackdepthError(f"{path}: no frames decoded")
+
+
+def read_video(
+    path: str | os.PathLike, width: int, height: int, stride: int = 1,
+    max_frames: int | None = None,
+) -> tuple[list[np.ndarray], list[int], list[float | None], tuple[int, int]]:
+    """Decode every ``stride``-th frame (:func:`decode_video`), resized to ``width x height``.
+
+    Returns:
+        frames (``[H,W,3]`` uint8), their indices in the video, their times in seconds (``None``
+        when the container has none) and the native ``(width, height)``.
+    """
+    frames, indices, times, native = [], [], [], (0, 0)
+    for frame in decode_video(path, stride, max_frames):
+        image = frame.image
+        native = image.size
+        if native != (width, height):
+            image = image.resize((width, height), Image.Resampling.LANCZOS)
+        frames.append(np.asarray(image))
+        indices.append(frame.index)
+        times.append(frame.time)
     return frames, indices, times, native
 
 
