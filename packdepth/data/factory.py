@@ -76,7 +76,8 @@ class DataConfig:
     seed: int = 0
 
 
-def _intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
+def config_intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
+    """The intrinsics a folder/video config gives: a file, explicit fx/fy/cx/cy, or ``None``."""
     explicit = [cfg.fx, cfg.fy, cfg.cx, cfg.cy]
     if all(v is None for v in explicit):
         return cfg.intrinsics
@@ -110,7 +111,7 @@ def build_dataset(cfg: DataConfig) -> SequenceDataset:
             cfg.root, cfg.height, cfg.width, split=cfg.split or "train",
             cameras=tuple(cfg.cameras), **common,
         )
-    frames = dict(intrinsics=_intrinsics(cfg), stride=cfg.stride, skip_static=cfg.skip_static)
+    frames = dict(intrinsics=config_intrinsics(cfg), stride=cfg.stride, skip_static=cfg.skip_static)
     if cfg.kind == "folder":
         return folder_dataset(cfg.root, cfg.height, cfg.width, **frames, **common)
     if Path(cfg.root).is_dir():

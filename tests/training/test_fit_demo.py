@@ -44,7 +44,7 @@ def test_fit_on_an_image_folder_writes_depth_for_every_frame(tmp_path):
     assert [m.stem for m in maps] == [f"img_{i}" for i in range(6)]
     depth = np.load(maps[0])["depth"]
     assert depth.shape == (60, 200) and np.isfinite(depth).all() and (depth > 0).all()
-    assert (out / "depth" / "img_0.png").is_file()
+    assert (out / "depth" / "img_0_depth.png").is_file()  # colours, named as infer names them
 
 
 def test_fit_on_real_kitti_then_eval(kitti_tiny, tmp_path, capsys):
