@@ -30,6 +30,7 @@ from packdepth.inference.outputs import (
     FORMATS,
     ColourRange,
     depth_colours,
+    frame_paths,
     side_by_side,
     write_frame,
 )
@@ -208,15 +209,19 @@ def _staging(out: Path) -> tuple[Path, bool]:
         raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
 
 
+def _refuse_replacing_inputs(targets: Sequence[Path], items: Sequence[Input]) -> None:
+    inputs = {i.path.resolve() for i in items}
+    for target in targets:
+        if target.resolve() in inputs:
+            raise PackdepthError(f"{target}: an output would replace this input; choose another "
+                                 "--out")
+
+
 def _publish(run: _Run, out: Path) -> list[Path]:
     """Move the staged files of every good input to their final names."""
     moves = [(p, out / p.relative_to(run.stage)) for s in run.states.values() if s.bad is None
              for p in s.files]
-    inputs = {i.path.resolve() for i in run.items}
-    for _, target in moves:
-        if target.resolve() in inputs:
-            raise PackdepthError(f"{target}: an output would replace this input; choose another "
-                                 "--out")
+    _refuse_replacing_inputs([target for _, target in moves], run.items)
     for staged, target in moves:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
@@ -253,6 +258,9 @@ def infer(
             raise PackdepthError(f"{name}: must be at least 1, got {value}")
     out, start = Path(out), time.monotonic()
     items = expand_inputs(inputs, recursive=opts.recursive, exclude=out)
+    _refuse_replacing_inputs([p for i in items if i.kind == "image"  # early; videos at the end
+                              for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT)
+                              .values()], items)
     stage, created = _staging(out)
     try:
         run = _Run(model, items, stage, opts)

@@ -76,3 +76,24 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert "--minutes" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
 
+
+
+def test_fit_on_a_video_writes_depth_at_the_videos_own_size(tmp_path):
+    import av
+
+    from tests.data.layouts import frame_pixels
+
+    video = tmp_path / "drive.mp4"  # 90x160: the 180x320 kind, another aspect than 48x160
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        for i in range(8):
+            frame = av.VideoFrame.from_ndarray(frame_pixels(i, 160, 90), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    out = tmp_path / "fit"
+    assert main(["fit", str(video), "--out", str(out), *TINY,
+                 "--set", "trainer.progress_bar=false"]) == 0
+    maps = sorted((out / "depth" / "drive").glob("*.npz"))
+    assert [m.stem for m in maps] == [f"{i:06d}" for i in range(8)]
+    assert all(np.load(m)["depth"].shape == (90, 160) for m in maps)
