@@ -17,9 +17,12 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +37,7 @@ from packdepth.inference.outputs import (
     side_by_side,
     write_frame,
 )
-from packdepth.inference.predict import as_image, predict_batch
+from packdepth.inference.predict import DepthResult, as_image, predict_batch
 from packdepth.inference.progress import Progress
 from packdepth.inference.sources import Frame, Input, expand_inputs, iter_frames
 from packdepth.inference.video import DepthVideoWriter
@@ -156,33 +159,46 @@ class _Run:
         h, w = frame.image.shape[:2]
         return self.intrinsics.matrix(w, h)
 
+    def _write(self, frame: Frame, result: DepthResult) -> None:
+        """Colour, encode and write one frame's outputs (on the writer thread, in order)."""
+        state = self.states[frame.input.name]
+        video = "video" in state.formats and frame.input.kind == "video"
+        colours = None
+        if video or {"viz", "panel"} & set(state.formats):
+            colours = depth_colours(result, state.colours)
+        state.files += write_frame(self.stage / frame.name, result, frame.image, state.formats,
+                                   colours)
+        if video:
+            if state.writer is None:
+                path = self.stage / (frame.input.name + VIDEO_SUFFIX)
+                rate = frame.rate / self.opts.stride if frame.rate else None
+                state.writer = DepthVideoWriter(path, rate)
+                state.files.append(path)
+            state.writer.write(side_by_side(frame.image, colours))
+        self.progress.update()
+
+    def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+        """Queue work for the writer thread; wait while too much is queued (bounded memory)."""
+        self.pending.append(self.pool.submit(fn, *args))
+        while len(self.pending) > 2 * self.opts.batch + 2:
+            self.pending.popleft().result()  # re-raises the writer's errors here
+
     def flush(self, batch: list[Frame]) -> None:
+        """Predict a batch; its files are written by the writer thread meanwhile."""
         results = predict_batch(self.model, [as_image(f.image) for f in batch],
                                 K=[self._K(f) for f in batch],
                                 post_process=self.opts.post_process, scale=self.opts.scale)
         for frame, result in zip(batch, results):
-            state = self.states[frame.input.name]
-            video = "video" in state.formats and frame.input.kind == "video"
-            colours = None
-            if video or {"viz", "panel"} & set(state.formats):
-                colours = depth_colours(result, state.colours)
-            stem = self.stage / frame.name
-            state.files += write_frame(stem, result, frame.image, state.formats, colours)
-            if video:
-                if state.writer is None:
-                    path = self.stage / (frame.input.name + VIDEO_SUFFIX)
-                    rate = frame.rate / self.opts.stride if frame.rate else None
-                    state.writer = DepthVideoWriter(path, rate)
-                    state.files.append(path)
-                state.writer.write(side_by_side(frame.image, colours))
-            state.frames += 1
-            self.progress.update()
+            self.states[frame.input.name].frames += 1
+            self._submit(self._write, frame, result)
         for name, state in self.states.items():  # inputs before the last one are complete
-            if name != batch[-1].input.name:
-                state.close()
+            if name != batch[-1].input.name and state.writer is not None:
+                self._submit(state.close)
 
     def run(self) -> None:
+        """Predict every frame, writing while the network runs (one writer thread)."""
         batch: list[Frame] = []
+        self.pool, self.pending = ThreadPoolExecutor(1, "packdepth-writer"), deque()
         try:
             for frame in self.frames_of_all():
                 batch.append(frame)
@@ -191,7 +207,12 @@ class _Run:
                     batch = []
             if batch:
                 self.flush(batch)
+            while self.pending:
+                self.pending.popleft().result()
         finally:
+            for future in self.pending:
+                future.cancel()
+            self.pool.shutdown(wait=True)
             for state in self.states.values():
                 state.close()
             self.progress.close()
