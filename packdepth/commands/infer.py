@@ -76,37 +76,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _intrinsics(args: argparse.Namespace):
-    from packdepth.data.folder import Intrinsics
-    from packdepth.errors import PackdepthError
-
-    values = [args.fx, args.fy, args.cx, args.cy]
-    if all(v is None for v in values):
-        return args.intrinsics
-    if any(v is None for v in values):
-        raise PackdepthError("--fx/--fy/--cx/--cy: give all four or none")
-    if args.intrinsics is not None:
-        raise PackdepthError(f"{args.intrinsics}: give --intrinsics or --fx/--fy/--cx/--cy, "
-                             "not both")
-    if args.fx <= 0 or args.fy <= 0:
-        raise PackdepthError("--fx/--fy: must be positive")
-    return Intrinsics(args.fx, args.fy, args.cx, args.cy)
-
-
 def run(args: argparse.Namespace) -> int:
     import math
     import warnings
 
+    from packdepth.data.factory import choose_intrinsics
     from packdepth.errors import PackdepthError
     from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.runner import parse_formats
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
+    intrinsics = choose_intrinsics(args.intrinsics, args.fx, args.fy, args.cx, args.cy,
+                                   names="--fx/--fy/--cx/--cy")
     options = InferOptions(
         save=parse_formats(args.save), batch=args.batch, post_process=args.post_process,
-        scale=args.scale, intrinsics=_intrinsics(args), recursive=args.recursive,
+        scale=args.scale, recursive=args.recursive,
         stride=args.stride, max_frames=args.max_frames, skip_bad=args.skip_bad,
+        intrinsics=intrinsics,
     )
     if not args.inputs:
         raise PackdepthError("no INPUT given (image files, folders or videos)")

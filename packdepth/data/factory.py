@@ -14,6 +14,7 @@ e.g.::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,16 +77,27 @@ class DataConfig:
     seed: int = 0
 
 
+def choose_intrinsics(
+    file: str | os.PathLike | None, fx: float | None, fy: float | None, cx: float | None,
+    cy: float | None, names: str = "data.fx/fy/cx/cy",
+) -> Intrinsics | str | os.PathLike | None:
+    """An intrinsics file, or explicit ``fx, fy, cx, cy`` (all four, positive focal lengths),
+    or ``None``; ``names`` is how errors call the four values."""
+    explicit = [fx, fy, cx, cy]
+    if all(v is None for v in explicit):
+        return file
+    if any(v is None for v in explicit):
+        raise PackdepthError(f"{names}: give all four intrinsics or none")
+    if file is not None:
+        raise PackdepthError(f"{file}: give an intrinsics file or fx/fy/cx/cy, not both")
+    if fx <= 0 or fy <= 0:
+        raise PackdepthError(f"{names}: fx and fy must be positive")
+    return Intrinsics(float(fx), float(fy), float(cx), float(cy))
+
+
 def config_intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
     """The intrinsics a folder/video config gives: a file, explicit fx/fy/cx/cy, or ``None``."""
-    explicit = [cfg.fx, cfg.fy, cfg.cx, cfg.cy]
-    if all(v is None for v in explicit):
-        return cfg.intrinsics
-    if any(v is None for v in explicit):
-        raise PackdepthError("data.fx/fy/cx/cy: give all four intrinsics or none")
-    if cfg.intrinsics is not None:
-        raise PackdepthError(f"{cfg.intrinsics}: give an intrinsics file or fx/fy/cx/cy, not both")
-    return Intrinsics(float(cfg.fx), float(cfg.fy), float(cfg.cx), float(cfg.cy))
+    return choose_intrinsics(cfg.intrinsics, cfg.fx, cfg.fy, cfg.cx, cfg.cy)
 
 
 def build_dataset(cfg: DataConfig) -> SequenceDataset:
