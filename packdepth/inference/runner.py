@@ -185,9 +185,15 @@ class _Run:
 
     def flush(self, batch: list[Frame]) -> None:
         """Predict a batch; its files are written by the writer thread meanwhile."""
-        results = predict_batch(self.model, [as_image(f.image) for f in batch],
-                                K=[self._K(f) for f in batch],
-                                post_process=self.opts.post_process, scale=self.opts.scale)
+        try:
+            results = predict_batch(self.model, [as_image(f.image) for f in batch],
+                                    K=[self._K(f) for f in batch],
+                                    post_process=self.opts.post_process, scale=self.opts.scale)
+        except RuntimeError as exc:  # e.g. an input size too small for the network, no memory
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            h, w = self.model.size
+            raise PackdepthError(f"{batch[0].input.path}: the network failed at input {h}x{w} "
+                                 f"({first})") from exc
         for frame, result in zip(batch, results):
             self.states[frame.input.name].frames += 1
             self._submit(self._write, frame, result)

@@ -15,7 +15,7 @@ import packdepth
 from packdepth.cli import main
 from packdepth.evaluation.depth import predict_depth
 from packdepth.inference.predict import as_image
-from packdepth.io.checkpoints import import_monodepth2, import_packnet_ckpt
+from packdepth.io.checkpoints import load_model
 from tests.data.layouts import DRIVE, make_drive
 from tests.inference.conftest import image_pixels, save_image
 
@@ -96,17 +96,21 @@ def test_imported_official_models_give_the_networks_depth(
         tmp_path):
     if fmt == "monodepth2":
         source = write_monodepth2_folder(tmp_path / "mono", *monodepth2_pair)
-        net, size = import_monodepth2(source).depth_net, (192, 640)
     else:
         source = write_packnet_ckpt(tmp_path / "p.ckpt", *packnet_pair)
-        net, size = import_packnet_ckpt(source).depth_net, (192, 640)
     image = save_image(tmp_path / "img.png", 45, 70, seed=4)
     out = tmp_path / "out"
     assert main(["infer", str(source), str(image), "--out", str(out), "--save", "npz",
                  "--post-process"]) == 0
-    expected = predict_depth(net.eval(), as_image(image)[None], size=size, post_process=True)
+    # the reference: import-weights to files, load_model, predict_depth at 192x640 (encoder.pth's
+    # size for monodepth2; the documented default for a checkpoint that records none)
+    assert main(["import-weights", str(source), "--format", fmt, "--out",
+                 str(tmp_path / "w")]) == 0
+    net = load_model(tmp_path / "w" / "depth_net.safetensors")
+    expected = predict_depth(net, as_image(image)[None], size=(192, 640), post_process=True)
     with np.load(out / "img.npz") as z:
         np.testing.assert_allclose(z["depth"], expected[0, 0].numpy(), rtol=1e-5)
+        assert z["depth"].shape == (45, 70) and not bool(z["metric"])
 
 
 def test_eval_reads_an_infer_output_folder(model_dir, tmp_path, capsys):
@@ -161,6 +165,7 @@ def test_bad_inputs_stop_with_one_line_and_leave_nothing(model_dir, make_video, 
         ([*run, str(tmp_path / "nope.jpg"), "--out", str(out)], "nope.jpg"),
         ([*run, str(image), "--out", str(out / "keep.txt" / "sub")], "keep.txt"),
         ([*run, str(image), "--out", str(out), "--save", "npz,jpeg"], "jpeg"),
+        ([*run, str(image), "--out", str(out), "--size", "32x64"], "network failed at input"),
         ([*run, str(image), "--out", str(folder), "--save", "png16"], "would replace"),
     ]
     for args, needle in cases:
