@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.data.factory import choose_intrinsics
     from packdepth.errors import PackdepthError
     from packdepth.inference import InferOptions, infer, load
-    from packdepth.inference.runner import parse_formats
+    from packdepth.inference.outputs import parse_formats
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")

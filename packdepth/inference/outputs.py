@@ -23,11 +23,13 @@ first frame is kept for all its frames, so that one colour means one distance al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from packdepth.data.kitti import DEPTH_PNG_SCALE, write_depth_png
+from packdepth.errors import PackdepthError
 from packdepth.inference.predict import DepthResult
 from packdepth.io.atomic import atomic_path
 from packdepth.io.viz import colorize_depth, panel, save_png
@@ -111,3 +113,16 @@ def write_frame(
         else:
             save_png(path, side_by_side(rgb, colours))
     return list(paths.values())
+
+
+def parse_formats(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """``"npz,viz"`` or ``["npz", "viz"]`` → ``("npz", "viz")``; unknown names are an error."""
+    if text is None:
+        return None
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise PackdepthError(f"--save: unknown format {unknown[0]!r} (choose from "
+                             f"{', '.join(FORMATS)})" if unknown else "--save: no format given")
+    return tuple(dict.fromkeys(names))

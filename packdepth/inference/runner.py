@@ -30,10 +30,10 @@ from packdepth.data.folder import Intrinsics, load_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference.model import Model
 from packdepth.inference.outputs import (
-    FORMATS,
     ColourRange,
     depth_colours,
     frame_paths,
+    parse_formats,
     side_by_side,
     write_frame,
 )
@@ -90,19 +90,6 @@ class InferSummary:
     metric: bool
     seconds: float
     skipped: list[str] = field(default_factory=list)
-
-
-def parse_formats(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """``"npz,viz"`` or ``["npz", "viz"]`` → ``("npz", "viz")``; unknown names are an error."""
-    if text is None:
-        return None
-    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
-    names = [n for n in names if n]
-    unknown = [n for n in names if n not in FORMATS]
-    if unknown or not names:
-        raise PackdepthError(f"--save: unknown format {unknown[0]!r} (choose from "
-                             f"{', '.join(FORMATS)})" if unknown else "--save: no format given")
-    return tuple(dict.fromkeys(names))
 
 
 @dataclass
