@@ -91,9 +91,11 @@ def test_fit_on_a_video_writes_depth_at_the_videos_own_size(tmp_path):
             frame = av.VideoFrame.from_ndarray(frame_pixels(i, 160, 90), format="rgb24")
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
+    (tmp_path / "cam.yaml").write_text("fx: 93.0\nfy: 93.0\ncx: 79.5\ncy: 44.5\n")
     out = tmp_path / "fit"
-    assert main(["fit", str(video), "--out", str(out), *TINY,
-                 "--set", "trainer.progress_bar=false"]) == 0
+    assert main(["fit", str(video), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml"),
+                 *TINY, "--set", "trainer.progress_bar=false"]) == 0
     maps = sorted((out / "depth" / "drive").glob("*.npz"))
     assert [m.stem for m in maps] == [f"{i:06d}" for i in range(8)]
     assert all(np.load(m)["depth"].shape == (90, 160) for m in maps)
+    np.testing.assert_allclose(np.load(maps[0])["K"], [[93, 0, 79.5], [0, 93, 44.5], [0, 0, 1]])
