@@ -33,9 +33,10 @@ output names:
   a clash of names gets -2, -3, ... (with a warning).
 Depth comes back at each input's own resolution. It is labelled metric when the model was
 trained with velocity supervision (or is a monodepth2 stereo model, x5.4), else relative (known
-up to one factor; colours then scaled per frame). --scale S multiplies the depth and labels it
-metric. Files are moved into DIR only when the whole run succeeded; an unreadable input stops
-the run (exit 2, nothing written) unless --skip-bad.
+up to one factor; colours then scaled per frame; metric: one range per input, from its first
+frame). --scale S multiplies the depth and labels it metric. Files are moved into DIR only
+when the whole run succeeded; an unreadable input stops the run (exit 2, nothing written)
+unless --skip-bad.
 """
 
 
@@ -43,14 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "infer",
         help="depth for images, folders and videos with a trained or imported model",
-        description="Predict depth with MODEL (a packdepth model folder or file, a training run "
-        "folder, a monodepth2 weight folder or a packnet-sfm .ckpt) for every INPUT (image "
-        "files, folders of images, video files; any mix) and write it below --out.",
+        description="Predict depth with MODEL (a packdepth model folder or file, a training\n"
+        "run folder, a monodepth2 weight folder or a packnet-sfm .ckpt) for every INPUT\n"
+        "(image files, folders of images, video files; any mix) and write it below --out.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", type=Path, help="model folder/file, run folder, monodepth2 folder "
-                   "or packnet-sfm .ckpt")
+    p.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run folder, "
+                   "monodepth2 folder or packnet-sfm .ckpt")
     p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
                    help="image files, folders, videos")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
