@@ -14,8 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fit depth to one video / image folder self-supervised, then depth for every frame",
         description="Per-sequence self-supervised fitting: train depth + pose on the frames of "
         "one video file, image folder or KITTI raw folder for --minutes, then write "
-        "OUT/depth/<frame>.npz (key 'depth') and a colour PNG for every frame, and the model in "
-        "OUT/run/model. Start from a model trained elsewhere with --init (strongly "
+        "OUT/depth/<frame>.npz (key 'depth', at the frame's own resolution) and "
+        "<frame>_depth.png colours for every frame (as `packdepth infer` writes them), and the "
+        "model in OUT/run/model. Start from a model trained elsewhere with --init (strongly "
         "recommended: e.g. the synthetic-world model of `packdepth demo`).",
     )
     p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")

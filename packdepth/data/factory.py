@@ -14,6 +14,7 @@ e.g.::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,15 +79,25 @@ class DataConfig:
     seed: int = 0
 
 
-def _intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
-    explicit = [cfg.fx, cfg.fy, cfg.cx, cfg.cy]
+def choose_intrinsics(
+    file: str | os.PathLike | None, fx: float | None, fy: float | None, cx: float | None,
+    cy: float | None, names: str = "data.fx/fy/cx/cy",
+) -> Intrinsics | str | os.PathLike | None:
+    """An intrinsics file, or explicit ``fx, fy, cx, cy`` (all four, positive focal lengths),
+    or ``None``; ``names`` is how errors call the four values."""
+    explicit = [fx, fy, cx, cy]
     if all(v is None for v in explicit):
-        return cfg.intrinsics
+        return file
     if any(v is None for v in explicit):
-        raise PackdepthError("data.fx/fy/cx/cy: give all four intrinsics or none")
-    if cfg.intrinsics is not None:
-        raise PackdepthError(f"{cfg.intrinsics}: give an intrinsics file or fx/fy/cx/cy, not both")
-    return Intrinsics(cfg.fx, cfg.fy, cfg.cx, cfg.cy, source="data.fx/fy/cx/cy")
+        raise PackdepthError(f"{names}: give all four intrinsics or none")
+    if file is not None:
+        raise PackdepthError(f"{file}: give an intrinsics file or fx/fy/cx/cy, not both")
+    return Intrinsics(float(fx), float(fy), float(cx), float(cy), source=names)
+
+
+def config_intrinsics(cfg: DataConfig) -> Intrinsics | str | None:
+    """The intrinsics a folder/video config gives: a file, explicit fx/fy/cx/cy, or ``None``."""
+    return choose_intrinsics(cfg.intrinsics, cfg.fx, cfg.fy, cfg.cx, cfg.cy)
 
 
 def build_dataset(cfg: DataConfig) -> SequenceDataset:
@@ -112,7 +123,7 @@ def build_dataset(cfg: DataConfig) -> SequenceDataset:
             cfg.root, cfg.height, cfg.width, split=cfg.split or "train",
             cameras=tuple(cfg.cameras), **common,
         )
-    frames = dict(intrinsics=_intrinsics(cfg), stride=cfg.stride, skip_static=cfg.skip_static)
+    frames = dict(intrinsics=config_intrinsics(cfg), stride=cfg.stride, skip_static=cfg.skip_static)
     if cfg.kind == "folder":
         return folder_dataset(cfg.root, cfg.height, cfg.width, **frames, **common)
     if Path(cfg.root).is_dir():

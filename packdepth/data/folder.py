@@ -56,15 +56,24 @@ def natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """The image files of a folder (not recursive), in natural order."""
+def list_images(
+    folder: str | os.PathLike, recursive: bool = False,
+    extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+) -> list[Path]:
+    """The image files of a folder in natural order of their path below it.
+
+    ``recursive`` also lists the subfolders (not hidden ones, ``.name``); ``extensions`` are the
+    accepted suffixes (lower case).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise PackdepthError(f"{folder}: image folder not found")
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = [p for p in found if p.suffix.lower() in extensions and p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     if not files:
-        raise PackdepthError(f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return sorted(files, key=lambda p: natural_key(p.name))
+        raise PackdepthError(f"{folder}: no images ({', '.join(extensions)})")
+    return sorted(files, key=lambda p: natural_key(p.relative_to(folder).as_posix()))
 
 
 def thumbnail(image: Image.Image) -> np.ndarray:

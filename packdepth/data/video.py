@@ -14,6 +14,9 @@ mirrors are applied exactly; other angles are refused.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -60,18 +63,33 @@ def apply_display_matrix(pixels: np.ndarray, matrix: np.ndarray | None, source: 
     return np.ascontiguousarray(out)
 
 
-def read_video(
-    path: str | os.PathLike, width: int, height: int, stride: int = 1,
-    max_frames: int | None = None,
-) -> tuple[list[np.ndarray], list[int], list[float | None], tuple[int, int]]:
-    """Decode every ``stride``-th frame upright, resized to ``width x height``.
+@dataclass(frozen=True)
+class VideoFrame:
+    """One decoded video frame, upright.
 
-    Returns:
-        frames (``[H,W,3]`` uint8), their indices in the video, their times in seconds (``None``
-        when the container has none) and the native upright ``(width, height)``.
+    Attributes:
+        index: the frame's index in the video (0-based, before any stride).
+        time: its presentation time in seconds, ``None`` when the container has none.
+        image: the picture, 8-bit RGB at the video's native upright resolution.
+        rate: the stream's average frame rate (frames/s), ``None`` when unknown.
+        length: the number of frames the container declares, ``None`` when it does not say.
+    """
+
+    index: int
+    time: float | None
+    image: Image.Image
+    rate: Fraction | None = None
+    length: int | None = None
+
+
+def decode_video(
+    path: str | os.PathLike, stride: int = 1, max_frames: int | None = None
+) -> Iterator[VideoFrame]:
+    """Decode every ``stride``-th frame of a video (any file PyAV reads) upright, one at a time.
 
     Raises:
-        PackdepthError: naming the file: missing, not a video, no frames, PyAV missing.
+        PackdepthError: naming the file: missing, PyAV not installed, no video stream, not
+            decodable, no frame decoded, or a display rotation that is not a quarter turn.
     """
     path = Path(path)
     if not path.is_file():
@@ -82,29 +100,52 @@ def read_video(
         raise PackdepthError(
             f"{path}: reading videos needs PyAV (pip install 'packdepth[video]')"
         ) from None
-    frames, indices, times, native = [], [], [], (0, 0)
+    count = 0
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise PackdepthError(f"{path}: no video stream")
-            for i, frame in enumerate(container.decode(video=0)):
+            stream = container.streams.video[0]
+            rate = Fraction(stream.average_rate) if stream.average_rate else None
+            for i, frame in enumerate(container.decode(stream)):
                 if i % stride:
                     continue
                 pixels = apply_display_matrix(
                     to_rgb(frame.to_image(), np.uint8, source=str(path)),
                     display_matrix(frame), str(path),
                 )
-                image = Image.fromarray(pixels)
-                native = image.size
-                if native != (width, height):
-                    image = image.resize((width, height), Image.Resampling.LANCZOS)
-                frames.append(np.asarray(image))
-                indices.append(i)
-                times.append(None if frame.time is None else float(frame.time))
-                if max_frames is not None and len(frames) >= max_frames:
+                time = None if frame.time is None else float(frame.time)
+                yield VideoFrame(i, time, Image.fromarray(pixels), rate, stream.frames or None)
+                count += 1
+                if max_frames is not None and count >= max_frames:
                     break
     except av.FFmpegError as exc:
         raise PackdepthError(f"{path}: not a readable video ({exc})") from None
-    if not frames:
+    if not count:
         raise PackdepthError(f"{path}: no frames decoded")
+
+
+def read_video(
+    path: str | os.PathLike, width: int, height: int, stride: int = 1,
+    max_frames: int | None = None,
+) -> tuple[list[np.ndarray], list[int], list[float | None], tuple[int, int]]:
+    """Decode every ``stride``-th frame upright (:func:`decode_video`), resized to
+    ``width x height``.
+
+    Returns:
+        frames (``[H,W,3]`` uint8), their indices in the video, their times in seconds (``None``
+        when the container has none) and the native upright ``(width, height)``.
+
+    Raises:
+        PackdepthError: as :func:`decode_video`.
+    """
+    frames, indices, times, native = [], [], [], (0, 0)
+    for frame in decode_video(path, stride, max_frames):
+        image = frame.image
+        native = image.size
+        if native != (width, height):
+            image = image.resize((width, height), Image.Resampling.LANCZOS)
+        frames.append(np.asarray(image))
+        indices.append(frame.index)
+        times.append(frame.time)
     return frames, indices, times, native

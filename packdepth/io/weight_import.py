@@ -198,8 +198,17 @@ def import_packnet_ckpt(path: str | os.PathLike) -> ImportResult:
         pose_net = PoseNet(num_contexts=pose["pose_pred.weight"].shape[0] // 6)
         reports.append(load_matching(pose_net, pose, "pose_net", source))
     info = {"source": source, "format": "packnet", "architecture": packnet_display_name(depth_net),
-            "epoch": raw.get("epoch"), "config_names": names}
+            "epoch": raw.get("epoch"), "config_names": names, **_packnet_image_shape(config)}
     return ImportResult(depth_net, pose_net, reports, info)
+
+
+def _packnet_image_shape(config: Any) -> dict[str, int]:
+    """``{"height", "width"}`` from packnet-sfm's ``datasets.augmentation.image_shape``, if set."""
+    try:
+        h, w = config["datasets"]["augmentation"]["image_shape"]
+        return {"height": int(h), "width": int(w)}
+    except (KeyError, TypeError, ValueError):
+        return {}
 
 
 def _resnet_depth_from_keys(tensors: dict[str, Tensor], source: str) -> int:

@@ -11,13 +11,10 @@ import numpy as np
 
 from packdepth.config import load_config
 from packdepth.data.augment import AugmentConfig
-from packdepth.data.factory import DataConfig, build_dataset
-from packdepth.data.sequence import load_frame
+from packdepth.data.factory import DataConfig, build_dataset, config_intrinsics
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.depth import predict_depth
-from packdepth.io.atomic import atomic_path
-from packdepth.io.checkpoints import DEPTH_FILE, load_model
-from packdepth.io.viz import colorize_depth, save_png
+from packdepth.inference import InferOptions, infer, load
+from packdepth.inference.sources import Input
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
 
@@ -97,20 +94,23 @@ def fit_config(
 
 
 def write_depth_maps(
-    model_path: Path, data: DataConfig, depth_dir: Path, size: tuple[int, int]
+    model_dir: Path, data: DataConfig, depth_dir: Path, size: tuple[int, int]
 ) -> int:
-    """Depth (``.npz``, key ``depth``, metres of the model's scale) + colour PNG for every frame."""
-    model = load_model(model_path)
-    dataset = build_dataset(data)
-    frames = dataset.frames()
-    for record in frames:
-        image = load_frame(record)
-        depth = predict_depth(model, image[None], size=size)[0, 0].numpy().astype(np.float32)
-        stem = depth_dir / record.name
-        with atomic_path(stem.with_suffix(".npz")) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(f, depth=depth)
-        save_png(stem.with_suffix(".png"), colorize_depth(depth))
-    return len(frames)
+    """Depth at each frame's own resolution (``<frame>.npz``, key ``depth``, in the model's scale,
+    and ``<frame>_depth.png`` colours, as ``packdepth infer`` writes them) for every frame of the
+    fitted source: every ``stride``-th frame of a video or folder (named as the training data
+    names them), the frames of a KITTI/DDAD dataset."""
+    model = load(model_dir, device="cpu", size=size)
+    intrinsics = config_intrinsics(data)
+    if data.kind in ("video", "folder"):
+        inputs: list = [data.root]
+    else:  # image files at native resolution, named and calibrated by the dataset
+        inputs = [Input(r.image, "image", r.name, np.asarray(r.K, np.float64)[:3, :3])
+                  for r in build_dataset(data).frames()]
+        intrinsics = None
+    options = InferOptions(save=("npz", "viz"), intrinsics=intrinsics, stride=data.stride,
+                           max_frames=data.max_frames, progress=False)
+    return infer(model, inputs, depth_dir, options).frames
 
 
 def fit(
@@ -124,5 +124,5 @@ def fit(
     result = train(cfg)
     data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
     size = (cfg.data.height, cfg.data.width)
-    n = write_depth_maps(result.model_dir / DEPTH_FILE, data, out / "depth", size)
+    n = write_depth_maps(result.model_dir, data, out / "depth", size)
     return FitResult(result.model_dir, out / "depth", n, result.global_step)

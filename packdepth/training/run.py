@@ -214,7 +214,8 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
     trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume else None)
     model_dir = out_dir / "model"
     if trainer.is_global_zero:
-        info = {"height": cfg.data.height, "width": cfg.data.width, "steps": trainer.global_step}
+        info = {"height": cfg.data.height, "width": cfg.data.width, "steps": trainer.global_step,
+                "metric": cfg.loss.metric_scale}
         save_models(
             [
                 (module.depth_net, model_dir / DEPTH_FILE, None, info),

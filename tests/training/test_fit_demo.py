@@ -45,7 +45,7 @@ def test_fit_on_an_image_folder_writes_depth_for_every_frame(tmp_path):
     assert [m.stem for m in maps] == [f"img_{i}" for i in range(6)]
     depth = np.load(maps[0])["depth"]
     assert depth.shape == (60, 200) and np.isfinite(depth).all() and (depth > 0).all()
-    assert (out / "depth" / "img_0.png").is_file()
+    assert (out / "depth" / "img_0_depth.png").is_file()  # colours, named as infer names them
 
 
 def test_fit_on_real_kitti_then_eval(kitti_tiny, tmp_path, capsys):
@@ -97,3 +97,26 @@ def test_intrinsics_that_do_not_fit_the_frames_are_one_line_errors(tmp_path, cap
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"{tmp_path / name}: " in err and reason in err
         assert not out.exists()  # nothing written
+
+
+def test_fit_on_a_video_writes_depth_at_the_videos_own_size(tmp_path):
+    import av
+
+    from tests.data.layouts import frame_pixels
+
+    video = tmp_path / "drive.mp4"  # 90x160: the 180x320 kind, another aspect than 48x160
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        for i in range(8):
+            frame = av.VideoFrame.from_ndarray(frame_pixels(i, 160, 90), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    (tmp_path / "cam.yaml").write_text("fx: 93.0\nfy: 93.0\ncx: 79.5\ncy: 44.5\n")
+    out = tmp_path / "fit"
+    assert main(["fit", str(video), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml"),
+                 *TINY, "--set", "trainer.progress_bar=false"]) == 0
+    maps = sorted((out / "depth" / "drive").glob("*.npz"))
+    assert [m.stem for m in maps] == [f"{i:06d}" for i in range(8)]
+    assert all(np.load(m)["depth"].shape == (90, 160) for m in maps)
+    np.testing.assert_allclose(np.load(maps[0])["K"], [[93, 0, 79.5], [0, 93, 44.5], [0, 0, 1]])

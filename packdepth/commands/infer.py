@@ -1,0 +1,117 @@
+"""``packdepth infer MODEL INPUT... --out DIR``: depth for images, folders and videos.
+
+Examples::
+
+    packdepth infer demo_out/model street.jpg --out depth/
+    packdepth infer runs/x KITTI_raw/2011_09_26 --recursive --save npz --out pred/
+    packdepth infer mono_640x192/ drive.mp4 --save video,npz --out depth/
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from packdepth.commands._args import image_size
+
+EPILOG = """\
+outputs (below --out, per frame with output name S):
+  npz    S.npz        depth [H,W] float32 (metres if metric), inv_depth, metric, K when known
+  png16  S.png        16-bit PNG, metres x 256 (KITTI), 0 = none, clipped at 256 m
+  viz    S_depth.png  magma colours of inverse depth (near = bright)
+  panel  S_panel.png  the image | viz side by side
+  video  V_depth.mp4  for a video V: image | depth per frame, H.264, the video's frame rate
+default --save: npz,viz for images, video for videos; a --save list applies to every input
+(video to videos only).
+
+output names:
+  image a/b.png          -> DIR/b.npz, DIR/b_depth.png, ...
+  folder F (--recursive)  -> DIR/<path below F>.npz, e.g. DIR/x/0005.npz for F/x/0005.png
+                            (a KITTI raw folder gives the layout `eval --pred-dir DIR` reads)
+  video v.mp4            -> DIR/v/000000.npz, ... (frame index) and DIR/v_depth.mp4
+  a clash of names gets -2, -3, ... (with a warning).
+Depth comes back at each input's own resolution. It is labelled metric when the model was
+trained with velocity supervision (or is a monodepth2 stereo model, x5.4), else relative (known
+up to one factor; colours then scaled per frame; metric: one range per input, from its first
+frame). --scale S multiplies the depth and labels it metric. Files are moved into DIR only
+when the whole run succeeded; an unreadable input stops the run (exit 2, nothing written)
+unless --skip-bad.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "infer",
+        help="depth for images, folders and videos with a trained or imported model",
+        description="Predict depth with MODEL (a packdepth model folder or file, a training\n"
+        "run folder, a monodepth2 weight folder or a packnet-sfm .ckpt) for every INPUT\n"
+        "(image files, folders of images, video files; any mix) and write it below --out.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run folder, "
+                   "monodepth2 folder or packnet-sfm .ckpt")
+    p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
+                   help="image files, folders, videos")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--save", default=None, help="comma list of npz, png16, viz, panel, video "
+                   "(default: npz,viz for images, video for videos)")
+    p.add_argument("--recursive", action="store_true", help="include subfolders of folders")
+    p.add_argument("--size", type=image_size, default=None, help="network input HxW (default: "
+                   "the size the model records, else 192x640)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
+    p.add_argument("--batch", type=int, default=4, help="frames per network call (default 4)")
+    p.add_argument("--post-process", action="store_true", help="flip post-processing")
+    p.add_argument("--scale", type=float, default=None,
+                   help="multiply depth by S (e.g. from a known distance); labels it metric")
+    p.add_argument("--intrinsics", type=Path, default=None,
+                   help="YAML/JSON {fx, fy, cx, cy[, width, height]} in pixels, stored as K")
+    for name in ("fx", "fy", "cx", "cy"):
+        p.add_argument(f"--{name}", type=float, default=None,
+                       help=f"{name} in pixels at the inputs' resolution (all four or none)")
+    p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
+    p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave unreadable inputs out with a warning instead of stopping")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import math
+    import warnings
+
+    from packdepth.data.factory import choose_intrinsics
+    from packdepth.errors import PackdepthError
+    from packdepth.inference import InferOptions, infer, load
+    from packdepth.inference.outputs import parse_formats
+
+    if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
+        raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
+    intrinsics = choose_intrinsics(args.intrinsics, args.fx, args.fy, args.cx, args.cy,
+                                   names="--fx/--fy/--cx/--cy")
+    options = InferOptions(
+        save=parse_formats(args.save), batch=args.batch, post_process=args.post_process,
+        scale=args.scale, recursive=args.recursive,
+        stride=args.stride, max_frames=args.max_frames, skip_bad=args.skip_bad,
+        intrinsics=intrinsics,
+    )
+    if not args.inputs:
+        raise PackdepthError("no INPUT given (image files, folders or videos)")
+    model = load(args.model, device=args.device, size=args.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _warning_line
+        summary = infer(model, args.inputs, args.out, options)
+    kind = "metric" if summary.metric else "relative"
+    rate = summary.frames / max(summary.seconds, 1e-9)
+    print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input) for {summary.frames} "
+          f"frames of {summary.inputs - len(summary.skipped)} inputs: {len(summary.files)} files "
+          f"in {summary.out} [{summary.seconds:.1f} s, {rate:.1f} frames/s]")
+    if summary.skipped:
+        print(f"skipped {len(summary.skipped)} unreadable inputs", file=sys.stderr)
+    return 0
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"packdepth: warning: {message}", file=sys.stderr)

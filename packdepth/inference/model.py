@@ -1,0 +1,183 @@
+"""Load a depth model for inference from any of the forms packdepth knows (:func:`load`).
+
+Accepted forms of ``MODEL``, tried in this order:
+
+1. a :class:`Model` (returned as is, with ``size`` applied);
+2. a packdepth model folder (``depth_net.safetensors`` [+ ``pose_net.safetensors``]), as
+   ``import-weights --out`` and training write it;
+3. a training run folder: its ``model/`` subfolder;
+4. a monodepth2 weight folder (``encoder.pth`` + ``depth.pth`` [+ ``pose_encoder.pth`` +
+   ``pose.pth``]), imported on the fly;
+5. a packdepth model file (``.safetensors``): that one network, which must be a depth network;
+6. any other file: an official packnet-sfm checkpoint (``.ckpt``, legacy ``.pth.tar``), imported
+   on the fly.
+
+Nothing is unpickled as code: safetensors, or ``torch.load(weights_only=True)`` and the project's
+restricted unpickler (:mod:`packdepth.io.weight_import`).
+
+Network input size, by preference: ``size``; the ``height``/``width`` the model records (packdepth
+training, monodepth2's ``encoder.pth``, packnet-sfm's ``datasets.augmentation.image_shape``);
+:data:`DEFAULT_SIZE`, the KITTI training size of monodepth2 and PackNet.
+
+Scale: depth is **metric** when the model was trained with velocity supervision (``metric`` in
+the model file's info, written by training) or is a monodepth2 stereo / mono+stereo model
+(``use_stereo``; its depth is multiplied by :data:`STEREO_SCALE`, monodepth2's
+``STEREO_SCALE_FACTOR``, the KITTI baseline over the 0.1 training baseline). Otherwise it is
+**relative**: right up to one unknown factor per model (imported packnet-sfm checkpoints are
+labelled relative: their files do not say reliably how they were trained).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from packdepth.errors import PackdepthError
+from packdepth.io.checkpoints import (
+    DEPTH_FILE,
+    POSE_FILE,
+    import_monodepth2,
+    import_packnet_ckpt,
+    load_model,
+    read_model_info,
+)
+
+#: Network input ``(height, width)`` when neither the caller nor the model gives one.
+DEFAULT_SIZE = (192, 640)
+#: monodepth2's ``STEREO_SCALE_FACTOR``: metres per unit of its stereo-trained depth.
+STEREO_SCALE = 5.4
+
+
+@dataclass
+class Model:
+    """A depth network ready for :func:`packdepth.predict`, and what is known about it.
+
+    Attributes:
+        depth_net: the depth network, in eval mode on ``device``.
+        pose_net: the pose network when the source has one (for camera trajectories), or ``None``.
+        size: the network input ``(height, width)``; images are resized to it and the depth
+            resized back to the image's own resolution.
+        metric: whether depth comes out in metres (see the module docstring).
+        source: where the model was loaded from.
+        device: where the networks run.
+        depth_scale: factor applied to the network's depth (``STEREO_SCALE`` for monodepth2
+            stereo models, else 1).
+        info: the facts stored with the model (training size, steps, import source, ...).
+    """
+
+    depth_net: nn.Module
+    pose_net: nn.Module | None
+    size: tuple[int, int]
+    metric: bool
+    source: str
+    device: torch.device
+    depth_scale: float = 1.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` → ``cuda`` when available, else ``cpu``; an unavailable device is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise PackdepthError(f"--device: not a device ({exc})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise PackdepthError(f"--device {device}: CUDA is not available on this machine")
+    return dev
+
+
+def _recorded_size(info: dict[str, Any]) -> tuple[int, int] | None:
+    try:
+        h, w = int(info["height"]), int(info["width"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (h, w) if h > 0 and w > 0 else None
+
+
+def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    h, w = (int(v) for v in size)
+    if h <= 0 or w <= 0:
+        raise PackdepthError(f"--size: must be positive, got {h}x{w}")
+    return h, w
+
+
+def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | None, dict]:
+    """``(depth_net, pose_net, info)`` of every path form (module docstring, forms 2-6)."""
+    if path.is_dir():
+        for folder in (path, path / "model"):
+            if (folder / DEPTH_FILE).is_file():
+                depth = load_model(folder / DEPTH_FILE, str(device), kind="depth")
+                pose_file = folder / POSE_FILE
+                pose = load_model(pose_file, str(device), kind="pose") if pose_file.is_file() \
+                    else None
+                return depth, pose, read_model_info(folder / DEPTH_FILE)[1]
+        if (path / "encoder.pth").is_file():
+            imported = import_monodepth2(path)
+        else:
+            raise PackdepthError(
+                f"{path}: not a model folder (no {DEPTH_FILE}, model/{DEPTH_FILE} or monodepth2 "
+                "encoder.pth + depth.pth)"
+            )
+    elif not path.is_file():
+        raise PackdepthError(f"{path}: no such model file or folder")
+    elif path.suffix.lower() == ".safetensors":
+        return load_model(path, str(device), kind="depth"), None, read_model_info(path)[1]
+    else:
+        imported = import_packnet_ckpt(path)
+    pose = imported.pose_net.to(device).eval() if imported.pose_net is not None else None
+    return imported.depth_net.to(device).eval(), pose, dict(imported.info)
+
+
+def load(
+    model: str | os.PathLike | Model,
+    *,
+    device: str | torch.device = "auto",
+    size: tuple[int, int] | None = None,
+) -> Model:
+    """Load a depth model (and its pose network, when there is one) for inference.
+
+    Args:
+        model: a :class:`Model`, a packdepth model folder or file, a training run folder, a
+            monodepth2 weight folder or a packnet-sfm ``.ckpt`` (see the module docstring).
+        device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        size: network input ``(height, width)``; default: the size the model records, else
+            :data:`DEFAULT_SIZE`.
+
+    Returns:
+        The :class:`Model`.
+
+    Raises:
+        PackdepthError: the path is missing or not a model, the file holds a pose network, the
+            weights do not match their network, or the device is not available.
+
+    Example:
+        >>> model = packdepth.load("demo_out/model")             # doctest: +SKIP
+        >>> model.size, model.metric                             # doctest: +SKIP
+        ((96, 320), False)
+    """
+    size = _check_size(size)
+    if isinstance(model, Model):
+        return replace(model, size=size) if size else model
+    dev = resolve_device(device)
+    path = Path(model)
+    depth_net, pose_net, info = _networks(path, dev)
+    stereo = bool(info.get("use_stereo", False))
+    return Model(
+        depth_net=depth_net,
+        pose_net=pose_net,
+        size=size or _recorded_size(info) or DEFAULT_SIZE,
+        metric=bool(info.get("metric", False)) or stereo,
+        source=str(path),
+        device=dev,
+        depth_scale=STEREO_SCALE if stereo else 1.0,
+        info=info,
+    )

@@ -1,0 +1,188 @@
+"""Depth for images at their own resolution: :func:`predict` (one image) and
+:func:`predict_batch` (what ``packdepth infer`` runs).
+
+Accepted images (:func:`as_image`):
+
+- a path (``str`` / ``os.PathLike``): read with :func:`packdepth.data.images.read_rgb`;
+- a ``PIL.Image`` (converted to RGB);
+- a ``uint8`` array or tensor ``[H,W,3]`` (values 0-255);
+- a floating-point array or tensor ``[3,H,W]`` or ``[H,W,3]`` with values in [0, 1]. When both the
+  first and the last dimension are 3, tensors are read channels-first (torch's convention) and
+  numpy arrays channels-last (PIL's and OpenCV's).
+
+The network sees the image resized to the model's input size (bicubic, antialiased); its inverse
+depth is resized back to the image's size bilinearly (``align_corners=False``) and inverted
+(:func:`packdepth.evaluation.depth.predict_depth`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from packdepth.data.images import read_rgb
+from packdepth.evaluation.depth import predict_depth
+from packdepth.inference.model import Model, load
+
+ImageLike = str | os.PathLike | Image.Image | np.ndarray | Tensor
+
+
+@dataclass
+class DepthResult:
+    """Depth of one image, at the image's resolution.
+
+    Attributes:
+        depth: ``[H,W]`` float32, metres when ``metric``, else relative (right up to one unknown
+            factor).
+        inv_depth: ``[H,W]`` float32, ``1 / depth``.
+        K: ``[3,3]`` float64 intrinsics of the image (pixels), or ``None`` when not given.
+        metric: whether ``depth`` is in metres.
+    """
+
+    depth: np.ndarray
+    inv_depth: np.ndarray
+    K: np.ndarray | None
+    metric: bool
+
+
+def as_image(image: ImageLike) -> Tensor:
+    """Any accepted image (module docstring) as a ``[3,H,W]`` float32 CPU tensor in [0,1].
+
+    Raises:
+        PackdepthError: a path that is missing or not a readable image.
+        ValueError: an array of another shape, or floats outside [0, 1].
+        TypeError: another kind of object.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        image = read_rgb(image)
+    if isinstance(image, Image.Image):
+        image = np.asarray(image.convert("RGB"))
+    if isinstance(image, np.ndarray):
+        channels_first = image.ndim == 3 and image.shape[0] == 3 and image.shape[-1] != 3
+        writable = image.flags.writeable and image.flags.c_contiguous
+        image = torch.from_numpy(image if writable else np.array(image))
+    elif isinstance(image, Tensor):
+        channels_first = image.ndim == 3 and image.shape[0] == 3
+        image = image.detach().cpu()
+    else:
+        raise TypeError(f"image: expected a path, PIL image, array or tensor, got "
+                        f"{type(image).__name__}")
+    if image.ndim != 3 or 3 not in (image.shape[0], image.shape[-1]):
+        raise ValueError(f"image: expected [H,W,3] or [3,H,W], got {list(image.shape)}")
+    if image.dtype == torch.uint8:
+        if channels_first:
+            raise ValueError("image: uint8 images must be [H,W,3] (0-255); got [3,H,W]")
+        return image.permute(2, 0, 1).float().div_(255.0)
+    if not image.is_floating_point():
+        raise ValueError(f"image: expected uint8 or floats in [0,1], got {image.dtype}")
+    image = image.float() if channels_first else image.permute(2, 0, 1).float()
+    lo, hi = float(image.min()), float(image.max())
+    if lo < -1e-3 or hi > 1.0 + 1e-3:
+        raise ValueError(f"image: float values must lie in [0, 1] (got {lo:.3g} to {hi:.3g}; "
+                         "divide 0-255 values by 255)")
+    return image.clamp(0.0, 1.0).contiguous()
+
+
+def _intrinsics(K: np.ndarray | Tensor | None) -> np.ndarray | None:
+    if K is None:
+        return None
+    K = np.asarray(K.detach().cpu() if isinstance(K, Tensor) else K, dtype=np.float64)
+    if K.shape != (3, 3):
+        raise ValueError(f"K: expected [3,3] intrinsics, got {list(K.shape)}")
+    return K.copy()
+
+
+def _scale(scale: float | None) -> float:
+    if scale is None:
+        return 1.0
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale: must be a positive number, got {scale}")
+    return float(scale)
+
+
+def predict_batch(
+    model: Model,
+    images: Sequence[Tensor],
+    *,
+    K: Sequence[np.ndarray | Tensor | None] | None = None,
+    post_process: bool = False,
+    scale: float | None = None,
+) -> list[DepthResult]:
+    """Depth for several images in as few network calls as their sizes allow.
+
+    Consecutive images of one size go through the network as one batch.
+
+    Args:
+        model: from :func:`load`.
+        images: ``[3,H,W]`` float tensors in [0,1] (:func:`as_image`); sizes may differ.
+        K: per image, its ``[3,3]`` intrinsics or ``None``; ``None`` for none at all.
+        post_process: also predict on the mirrored image and blend
+            (:func:`packdepth.evaluation.depth.flip_post_process`).
+        scale: multiplies the depth (e.g. from one known distance); the result is then metric.
+
+    Returns:
+        One :class:`DepthResult` per image, in order.
+    """
+    factor = _scale(scale) * model.depth_scale
+    metric = model.metric or scale is not None
+    Ks = [None] * len(images) if K is None else list(K)
+    if len(Ks) != len(images):
+        raise ValueError(f"K: {len(Ks)} matrices for {len(images)} images")
+    results: list[DepthResult] = []
+    start = 0
+    while start < len(images):
+        end = start + 1
+        while end < len(images) and images[end].shape == images[start].shape:
+            end += 1
+        batch = torch.stack(list(images[start:end]))
+        depth = predict_depth(model.depth_net, batch, size=model.size, post_process=post_process)
+        depth = (depth[:, 0].float() * factor).cpu().numpy()
+        for i, d in enumerate(depth):
+            results.append(DepthResult(d, (1.0 / d).astype(np.float32), _intrinsics(Ks[start + i]),
+                                       metric))
+        start = end
+    return results
+
+
+def predict(
+    model: Model | str | os.PathLike,
+    image: ImageLike,
+    *,
+    K: np.ndarray | Tensor | None = None,
+    post_process: bool = False,
+    scale: float | None = None,
+) -> DepthResult:
+    """Depth of one image at its own resolution.
+
+    Args:
+        model: from :func:`packdepth.load` (a path is loaded on each call: load once instead).
+        image: a path, PIL image, uint8 ``[H,W,3]`` array or float ``[3,H,W]``/``[H,W,3]`` in
+            [0,1] (see the module docstring).
+        K: the image's ``[3,3]`` intrinsics in pixels, passed through to the result.
+        post_process: flip post-processing (two network passes).
+        scale: multiplies the depth; the result is then labelled metric.
+
+    Returns:
+        A :class:`DepthResult`: ``depth``/``inv_depth`` ``[H,W]`` float32 for an ``H x W`` image.
+
+    Raises:
+        PackdepthError: an unreadable image file or model.
+        ValueError: an image array of another shape or range, a bad ``K`` or ``scale``.
+
+    Example:
+        >>> model = packdepth.load("demo_out/model")             # doctest: +SKIP
+        >>> result = packdepth.predict(model, "frame.png")       # doctest: +SKIP
+        >>> result.depth.shape, result.metric                    # doctest: +SKIP
+        ((375, 1242), False)
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    return predict_batch(model, [as_image(image)], K=[K], post_process=post_process,
+                         scale=scale)[0]
