@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from packdepth.arrays import to_numpy
 from packdepth.config import load_config
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.factory import DataConfig, build_dataset
@@ -105,7 +106,7 @@ def write_depth_maps(
     frames = dataset.frames()
     for record in frames:
         image = load_frame(record)
-        depth = predict_depth(model, image[None], size=size)[0, 0].numpy().astype(np.float32)
+        depth = to_numpy(predict_depth(model, image[None], size=size)[0, 0], np.float32)
         stem = depth_dir / record.name
         with atomic_path(stem.with_suffix(".npz")) as tmp, open(tmp, "wb") as f:
             np.savez_compressed(f, depth=depth)
