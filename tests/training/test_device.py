@@ -171,10 +171,18 @@ def documented_ops() -> dict[str, str]:
     named = {re.search(r"`([\w.]+)`", e).group(1) for e in entries}
     assert named == set(PROBES), "torch's list changed: give each new entry a probe"
     ops: dict[str, str] = {}
-    for name, probes in PROBES.items():
-        found = {str(op) for probe in probes for op in probe() if not _is_plumbing(op)}
-        assert found, name
-        ops.update(dict.fromkeys(found, name))
+    flags = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled())
+    # A trainer built earlier in the session may have turned deterministic mode on, in which
+    # some of these operations refuse to run, on a CPU too (MaxUnpool).
+    torch.use_deterministic_algorithms(False)
+    try:
+        for name, probes in PROBES.items():
+            found = {str(op) for probe in probes for op in probe() if not _is_plumbing(op)}
+            assert found, name
+            ops.update(dict.fromkeys(found, name))
+    finally:
+        torch.use_deterministic_algorithms(flags[0], warn_only=flags[1])
     return ops
 
 
