@@ -127,6 +127,14 @@ def _initial_nets(cfg: TrainConfig) -> tuple[TrainConfig, list[tuple[str, torch.
     return replace(cfg, model=model), nets
 
 
+def _keep_csv_log(out_dir: Path, step: int) -> None:
+    """Lightning's CSV logger deletes an existing ``csv/metrics.csv``: a run resumed in the same
+    folder keeps it as ``csv/metrics-before-resume-from-step-<step>.csv``."""
+    log = out_dir / "csv" / "metrics.csv"
+    if log.is_file():
+        os.replace(log, log.with_name(f"metrics-before-resume-from-step-{step}.csv"))
+
+
 def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainResult:
     """Train per ``cfg``; write logs, checkpoints and ``model/`` (packdepth format) in out_dir."""
     from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, save_models
@@ -139,9 +147,10 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None) -> TrainRes
     if cfg.model.init and resume is None:
         cfg, initial = _initial_nets(cfg)
     module = SelfSupervisedDepth(cfg)
-    if resume is not None:
-        check_resumable(resume, module.state_dict().keys())
     out_dir = Path(cfg.trainer.out_dir)
+    if resume is not None:
+        step = check_resumable(resume, module.state_dict().keys())
+        _keep_csv_log(out_dir, step)
     write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     for which, net in initial:
         getattr(module, f"{which}_net").load_state_dict(net.state_dict())
