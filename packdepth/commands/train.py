@@ -13,12 +13,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train depth + pose networks self-supervised (Lightning)",
         description="Train per a YAML config (see configs/). Writes OUT_DIR/config.yaml, "
-        "TensorBoard and CSV logs, checkpoints (last + best by val/abs_rel) and model/ "
-        "(packdepth format).",
+        "TensorBoard and CSV logs, checkpoints (last.ckpt every trainer.checkpoint_every_steps "
+        "steps and at the end, best by val/abs_rel; written atomically) and model/ (packdepth "
+        "format).",
     )
     p.add_argument("config", help="YAML config file (configs/*.yaml)")
     add_overrides(p)
-    p.add_argument("--resume", metavar="CKPT", help="continue a run from a Lightning checkpoint")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="continue a run from a Lightning checkpoint, e.g. OUT_DIR/checkpoints/"
+                   "last.ckpt after the run was killed")
     p.set_defaults(func=run)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from packdepth.arrays import to_numpy
 from packdepth.geometry import aspect_change
 
 METRIC_NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
@@ -86,8 +87,8 @@ class DepthProtocol:
 
 
 def _as_map(x: np.ndarray | torch.Tensor, what: str) -> np.ndarray:
-    """``[H,W]``, ``[1,H,W]`` or ``[1,1,H,W]`` → float64 ``[H,W]``."""
-    arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    """``[H,W]``, ``[1,H,W]`` or ``[1,1,H,W]`` (any dtype and device) → float64 ``[H,W]``."""
+    arr = to_numpy(x)
     while arr.ndim > 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.ndim != 2 or arr.size == 0:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from packdepth.arrays import to_numpy
 from packdepth.errors import PackdepthError
 from packdepth.geometry.pose import rotation_to_axis_angle
 from packdepth.io.atomic import write_text
@@ -59,9 +60,8 @@ class AteResult:
 
 
 def _as_transforms(poses: np.ndarray | torch.Tensor, what: str) -> np.ndarray:
-    """``[N,3,4]``, ``[N,4,4]`` or ``[N,12]`` → float64 ``[N,4,4]``."""
-    arr = poses.detach().cpu().numpy() if isinstance(poses, torch.Tensor) else np.asarray(poses)
-    arr = arr.astype(np.float64)
+    """``[N,3,4]``, ``[N,4,4]`` or ``[N,12]`` (any dtype and device) → float64 ``[N,4,4]``."""
+    arr = to_numpy(poses, np.float64)
     if arr.ndim == 2 and arr.shape[1] == 12:
         arr = arr.reshape(-1, 3, 4)
     if arr.ndim != 3 or arr.shape[1:] not in ((3, 4), (4, 4)):

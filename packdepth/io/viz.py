@@ -7,18 +7,23 @@ import os
 import numpy as np
 from matplotlib import colormaps
 from PIL import Image
+from torch import Tensor
 
+from packdepth.arrays import to_numpy
 from packdepth.io.atomic import atomic_path
 
 
 def colorize_depth(
-    depth: np.ndarray,
+    depth: np.ndarray | Tensor,
     *,
     vmax_percentile: float = 95.0,
     cmap: str = "magma",
     inv_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Colour a depth map ``[H,W]`` (metres; 0/NaN/inf = none) by inverse depth: near is bright.
+
+    ``depth`` may be an array or a tensor of any float dtype (bfloat16 from mixed precision
+    included) on any device.
 
     Inverse depth is normalised to ``[0, 1]`` by ``inv_range`` or by 0 and its
     ``vmax_percentile`` percentile (robust to a few very close pixels). Pixels without depth are
@@ -27,7 +32,7 @@ def colorize_depth(
     Returns:
         ``[H,W,3]`` uint8.
     """
-    depth = np.asarray(depth, dtype=np.float64)
+    depth = to_numpy(depth, np.float64)
     valid = np.isfinite(depth) & (depth > 0)
     inv = np.zeros_like(depth)
     inv[valid] = 1.0 / depth[valid]
@@ -41,9 +46,12 @@ def colorize_depth(
     return (rgb * 255 + 0.5).astype(np.uint8)
 
 
-def to_uint8_image(image: np.ndarray) -> np.ndarray:
-    """``[3,H,W]`` or ``[H,W,3]`` float in [0,1] (or uint8) to ``[H,W,3]`` uint8."""
-    arr = np.asarray(image)
+def to_uint8_image(image: np.ndarray | Tensor) -> np.ndarray:
+    """``[3,H,W]`` or ``[H,W,3]`` float in [0,1] (or uint8) to ``[H,W,3]`` uint8.
+
+    ``image`` may be an array or a tensor of any dtype (bfloat16 included) on any device.
+    """
+    arr = to_numpy(image)
     if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3):
         arr = arr.transpose(1, 2, 0)
     if arr.dtype != np.uint8:

@@ -124,15 +124,24 @@ class TrainerConfig:
         max_epochs / max_steps / max_minutes: stop at whichever comes first (-1 / None = no limit).
         batch_size, num_workers: data loading.
         val_every_steps: validation interval in training steps (0 = once per epoch).
-        seed: seeds Python, NumPy and torch; with ``deterministic`` runs repeat exactly on CPU.
-        accelerator, devices, num_nodes, strategy, precision: Lightning settings; e.g. two CPU
-            processes with ``devices: 2, strategy: ddp``; ``precision: bf16-mixed`` runs the
-            networks in bfloat16 (geometry and losses stay float32): 1.7x faster on CPUs with
-            AVX512-BF16; ``auto`` picks it only where the CPU supports bfloat16 natively.
+        seed: seeds Python, NumPy and torch.
+        deterministic: deterministic where the device allows it: on a CPU runs repeat exactly;
+            on a GPU deterministic kernels wherever torch has them, the few operations without
+            one (:data:`packdepth.training.device.CUDA_NONDETERMINISTIC`) announced by one line.
+        accelerator, devices, num_nodes, strategy, precision: Lightning settings; ``accelerator:
+            auto`` trains on a GPU when there is one; e.g. two CPU processes with ``devices: 2,
+            strategy: ddp``; ``precision: bf16-mixed`` runs the networks in bfloat16 (geometry
+            and losses stay float32): 1.7x faster on CPUs with AVX512-BF16; ``auto`` picks it
+            only where the CPU supports bfloat16 natively, float32 on GPUs
+            (:func:`packdepth.training.device.resolve_precision`).
         channels_last: NHWC memory layout for the networks (faster convolutions on CPU).
         log_every_steps: logging interval.
         num_log_images: depth images written to TensorBoard at each validation.
-        progress_bar: show Lightning's progress bar.
+        progress_bar: show progress: Lightning's bar on a terminal, otherwise (a log file, a
+            pipe) a plain line every ``progress_every_steps`` steps and after each validation.
+        checkpoint_every_steps: write ``checkpoints/last.ckpt`` every this many training steps
+            (0: at the end of every epoch) and when training ends; a killed run resumes from it
+            (``--resume``) losing at most this many steps.
     """
 
     out_dir: str = "runs/default"
@@ -144,7 +153,7 @@ class TrainerConfig:
     val_every_steps: int = 0
     seed: int = 42
     deterministic: bool = True
-    accelerator: str = "cpu"
+    accelerator: str = "auto"
     devices: int | str = 1
     num_nodes: int = 1
     strategy: str = "auto"
@@ -153,6 +162,8 @@ class TrainerConfig:
     log_every_steps: int = 10
     num_log_images: int = 4
     progress_bar: bool = True
+    progress_every_steps: int = 50
+    checkpoint_every_steps: int = 500
 
 
 @dataclass

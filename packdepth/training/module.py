@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from packdepth.arrays import to_numpy
 from packdepth.config import from_dict, to_dict
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
@@ -58,7 +59,6 @@ class SelfSupervisedDepth(L.LightningModule):
             self.to(memory_format=torch.channels_last)
         self._bad_steps = 0
         self._val_metrics: list[dict[str, float]] = []
-        self._val_images: list[tuple[Tensor, Tensor, Tensor]] = []
 
     # ----------------------------------------------------------------- forward and losses
     def forward(self, image: Tensor) -> list[Tensor]:
@@ -274,24 +274,23 @@ class SelfSupervisedDepth(L.LightningModule):
         """``[B,3,H,W]`` → full-resolution depth ``[B,1,H,W]``."""
         return inv_depth_to_depth(self.depth_net(image)[0])
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, Tensor] | None:
+        """Depth metrics of the frames with GT; returns ``{"depth": [B,1,H,W]}`` (for pictures:
+        :class:`~packdepth.training.callbacks.DepthImageLogger`)."""
         if "depth_gt" not in batch:
-            return
+            return None
         depth = self.predict_depth(batch["image"])
         for i in range(depth.shape[0]):
-            gt = batch["depth_gt"][i, 0].cpu().numpy()
+            gt = to_numpy(batch["depth_gt"][i, 0])
             if not (gt > 0).any():
                 continue
-            pred = depth[i, 0].float().cpu().numpy()
+            pred = to_numpy(depth[i, 0])  # bfloat16 under mixed precision
             metrics = depth_metrics(pred, gt, crop=None, max_depth=80.0, median_scaling=True)
             metrics["abs_rel_unscaled"] = depth_metrics(
                 pred, gt, crop=None, max_depth=80.0, median_scaling=False
             )["abs_rel"]
             self._val_metrics.append(metrics)
-            if len(self._val_images) < self.cfg.trainer.num_log_images:
-                self._val_images.append(
-                    (batch["image"][i].cpu(), depth[i, 0].cpu(), batch["depth_gt"][i, 0].cpu())
-                )
+        return {"depth": depth}
 
     def on_validation_epoch_end(self) -> None:
         if not self._val_metrics:
@@ -300,30 +299,4 @@ class SelfSupervisedDepth(L.LightningModule):
         agg["abs_rel_unscaled"] = float(np.mean([m["abs_rel_unscaled"] for m in self._val_metrics]))
         keys = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "abs_rel_unscaled", "ratio_median")
         self.log_dict({f"val/{k}": float(agg[k]) for k in keys if k in agg}, sync_dist=True)
-        self._log_images()
         self._val_metrics.clear()
-        self._val_images.clear()
-
-    def _log_images(self) -> None:
-        from packdepth.io.viz import colorize_depth, to_uint8_image
-
-        loggers = [lg for lg in self.loggers if hasattr(lg.experiment, "add_image")]
-        if not loggers or self.trainer.sanity_checking:
-            return
-        for k, (image, pred, gt) in enumerate(self._val_images):
-            rgb = to_uint8_image(image.numpy())
-            colour = colorize_depth(pred.numpy())
-            gt_colour = colorize_depth(gt.numpy())
-            if gt_colour.shape != colour.shape:
-                gt_colour = np.asarray(
-                    F.interpolate(
-                        torch.from_numpy(gt_colour).permute(2, 0, 1)[None].float(),
-                        size=colour.shape[:2],
-                        mode="nearest",
-                    )[0]
-                    .permute(1, 2, 0)
-                    .byte()
-                )
-            grid = np.concatenate([rgb, colour, gt_colour], axis=0)
-            for lg in loggers:
-                lg.experiment.add_image(f"val/depth_{k}", grid, self.global_step, dataformats="HWC")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from packdepth.arrays import to_numpy
 from packdepth.config import load_config
 from packdepth.data.factory import build_dataset
 from packdepth.data.synthetic import SynthParams, write_dataset
@@ -152,7 +153,7 @@ def example_rows(
     for index, entry in enumerate(entries):
         gt, _ = load_gt_depth(root, entry)
         pred, _ = predict(entry, index)
-        pred = np.asarray(pred, dtype=np.float64)
+        pred = to_numpy(pred, np.float64)
         valid = gt > 0
         pred = pred * np.median(gt[valid]) / np.median(pred[valid])  # same scale as the GT
         inv_hi = float(np.percentile(1.0 / gt[valid], 95))

@@ -182,3 +182,22 @@ def test_protocol_and_table() -> None:
         DepthProtocol(crop="centre")
     with pytest.raises(ValueError):
         DepthProtocol(min_depth=90.0)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_reduced_precision_tensors_give_the_metrics_of_their_values(dtype: torch.dtype) -> None:
+    """Mixed-precision predictions (bfloat16, float16 tensors) are scored as the float values
+    they hold; GT and labels may be tensors too."""
+    gen = torch.Generator().manual_seed(1)
+    gt = torch.rand(12, 40, generator=gen) * 30 + 2
+    pred = (gt * (1 + 0.2 * torch.rand(12, 40, generator=gen))).to(dtype)
+    labels = torch.randint(0, 3, (12, 40), generator=gen)
+    exact = depth_metrics(pred.double().numpy(), gt.numpy(), crop=None)
+    assert depth_metrics(pred, gt, crop=None) == exact
+    assert depth_metrics(pred[None, None], gt, crop=None) == exact
+    gt_low = gt.to(dtype)  # reduced-precision GT too
+    assert depth_metrics(pred, gt_low, crop=None) == depth_metrics(
+        pred.double().numpy(), gt_low.double().numpy(), crop=None)
+    by_class = depth_metrics_by_class(pred, gt, labels, crop=None)
+    assert by_class == depth_metrics_by_class(pred.double().numpy(), gt.numpy(), labels.numpy(),
+                                              crop=None)

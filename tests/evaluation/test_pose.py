@@ -125,3 +125,20 @@ def test_frame_pair_errors_are_scale_free_angles() -> None:
     assert math.isclose(direction.item(), 30.0, rel_tol=1e-5)
     rot, direction = frame_pair_errors(gt, gt)
     assert rot.item() < 1e-5 and direction.item() < 1e-5
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_pose_entry_points_take_reduced_precision_tensors(tmp_path: Path, dtype) -> None:
+    """Poses from a network under mixed precision (bfloat16/float16 tensors) are evaluated and
+    written as the values they hold."""
+    absolute = torch.from_numpy(curved_trajectory(6)).to(dtype)
+    values = absolute.double().numpy()
+    np.testing.assert_array_equal(relative_from_absolute(absolute), relative_from_absolute(values))
+    relative = torch.from_numpy(relative_from_absolute(values)).to(dtype)
+    np.testing.assert_array_equal(snippet_positions(relative),
+                                  snippet_positions(relative.double().numpy()))
+    write_pose_file(tmp_path / "low.txt", relative)
+    write_pose_file(tmp_path / "values.txt", relative.double().numpy())
+    assert (tmp_path / "low.txt").read_text() == (tmp_path / "values.txt").read_text()
+    assert trajectory_ate(relative, values, snippet_length=3) == trajectory_ate(
+        relative.double().numpy(), values, snippet_length=3)

@@ -101,3 +101,26 @@ def test_runs_in_float32_inside_a_bf16_autocast_region():
         mixed = align_pose(*args)
     assert mixed.dtype == torch.float32
     torch.testing.assert_close(mixed, plain)
+
+
+def test_sorted_median_equals_torchs_median_and_nanmedian():
+    """The GPU path of the alignment's medians (sorting: deterministic on CUDA, where median
+    with indices is not) gives torch's values: the lower middle value for even counts, NaN
+    propagation for median, NaN skipping (all-NaN: NaN) for nanmedian."""
+    from packdepth.geometry.align import lower_median, sorted_median
+
+    gen = torch.Generator().manual_seed(0)
+    for shape, dim in [((6, 7), 1), ((6, 8), 1), ((5, 1), 1), ((4, 6, 9), 0), ((4, 6, 10), 2)]:
+        x = torch.randint(0, 6, shape, generator=gen).float()  # many ties
+        with_nan = torch.where(torch.rand(shape, generator=gen) < 0.3, float("nan"), x)
+        with_nan.select(dim, 0).fill_(float("nan"))  # some slices hold a NaN ...
+        if dim == 1:
+            with_nan[0] = float("nan")  # ... and one slice only NaNs
+        for ignore_nan, reference in ((False, torch.median), (True, torch.nanmedian)):
+            for values in (x, with_nan):
+                expected = reference(values, dim).values
+                for fn in (sorted_median, lower_median):
+                    got = fn(values, dim, ignore_nan=ignore_nan)
+                    torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
+    even = torch.tensor([[4.0, 1.0, 3.0, 2.0]])
+    assert sorted_median(even, 1).item() == 2.0  # the lower of 2 and 3, as torch.median

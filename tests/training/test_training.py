@@ -97,6 +97,11 @@ def test_same_seed_same_losses_and_exact_resume(world, tmp_path):
     wd = load_file(resumed.model_dir / "depth_net.safetensors")
     for key, value in wa.items():
         torch.testing.assert_close(wd[key], value, rtol=0, atol=0, msg=key)
+    # resumed in its own folder, the run keeps the log of its first part beside the new one
+    train(_config(world, tmp_path / "c", "trainer.max_epochs=4"), resume=first.last_checkpoint)
+    csv = tmp_path / "c" / "csv"
+    assert _steps(csv / "metrics-before-resume-from-step-3.csv") == losses_a[:3]
+    assert _steps(csv / "metrics.csv") == losses_a[3:4]
 
 
 def test_non_finite_loss_skips_the_batch_then_stops(world, tmp_path):
