@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
     p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
-    p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
+    p.add_argument("--size", type=image_size, default=(96, 320),
+                   help="training size HxW (default 96x320; at least 16 pixels a side)")
     p.add_argument("--sequences", type=int, default=8, help="training streets (default 8)")
     p.add_argument("--frames", type=int, default=100, help="frames per street (default 100)")
     add_overrides(p)
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.io.atomic import write_text
     from packdepth.io.checkpoints import DEPTH_FILE, load_model
     from packdepth.io.viz import panel, save_png
+    from packdepth.training.config import check_train_size
     from packdepth.training.run import train
     from packdepth.training.synthetic_recipe import (
         DEMO_OVERRIDES,
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.minutes <= 0:
         raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
+    check_train_size(*args.size, "--size")
     h, w = args.size
     out: Path = args.out
     start = time.time()
