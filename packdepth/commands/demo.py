@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = synthetic_train_config(world, out / "run", h, w, overrides)
     result = train(cfg)
     print("[3/4] evaluating on the held-out street (exact ground truth)")
-    model = load_model(result.model_dir / DEPTH_FILE)
+    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
     entries = heldout_entries(heldout)
     scores = score_heldout(model, heldout, (h, w), entries)
     header = (

@@ -16,7 +16,7 @@ from packdepth.data.sequence import load_frame
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import predict_depth
 from packdepth.io.atomic import atomic_path
-from packdepth.io.checkpoints import DEPTH_FILE, load_model
+from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
 from packdepth.io.viz import colorize_depth, save_png
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
@@ -100,7 +100,7 @@ def write_depth_maps(
     model_path: Path, data: DataConfig, depth_dir: Path, size: tuple[int, int]
 ) -> int:
     """Depth (``.npz``, key ``depth``, metres of the model's scale) + colour PNG for every frame."""
-    model = load_model(model_path)
+    model = load_model(model_path, kind="depth")
     dataset = build_dataset(data)
     frames = dataset.frames()
     for record in frames:
@@ -121,6 +121,8 @@ def fit(
     """Fit on ``source`` (video, image folder or KITTI raw folder) and write ``out/depth``."""
     source, out = Path(source), Path(out)
     cfg = fit_config(source, out, **kwargs)
+    if cfg.model.init:
+        check_model_files(cfg.model.init)  # before train() creates the run folder
     result = train(cfg)
     data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
     size = (cfg.data.height, cfg.data.width)
