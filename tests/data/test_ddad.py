@@ -12,11 +12,6 @@ from packdepth.data.ddad import ddad_dataset, pose_matrix, scene_files
 from packdepth.errors import PackdepthError
 
 
-@pytest.fixture(scope="module")
-def ddad_mini(shared_data):
-    return shared_data / "ddad_mini"
-
-
 def _calibration(scene_dir, camera: str) -> dict:
     calib = json.loads(next((scene_dir / "calibration").glob("*.json")).read_text())
     return calib["intrinsics"][calib["names"].index(camera)]
