@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from packdepth.data.synthetic import SynthParams
     from packdepth.io.atomic import write_text
-    from packdepth.io.checkpoints import DEPTH_FILE, load_model
+    from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
     from packdepth.io.viz import panel, save_png
     from packdepth.training.config import check_train_size
     from packdepth.training.run import train
@@ -53,8 +53,13 @@ def run(args: argparse.Namespace) -> int:
     h, w = args.size
     out: Path = args.out
     start = time.time()
+    # the whole training config first: a bad --set or model.init is refused before any rendering
+    overrides = [*DEMO_OVERRIDES, f"trainer.max_minutes={args.minutes}", *args.overrides]
+    cfg = synthetic_train_config(out / "data" / "train", out / "run", h, w, overrides)
+    if cfg.model.init:
+        check_model_files(cfg.model.init)
     print(f"[1/4] rendering {args.sequences} training streets and 1 held-out street ({h}x{w})")
-    world = prepare_world(
+    prepare_world(
         out / "data" / "train", SynthParams(height=h, width=w, frames=args.frames, seed=0),
         args.sequences,
     )
@@ -62,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
         out / "data" / "heldout", SynthParams(height=h, width=w, frames=40, seed=HELDOUT_SEED), 1
     )
     print(f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})")
-    overrides = [*DEMO_OVERRIDES, f"trainer.max_minutes={args.minutes}", *args.overrides]
-    cfg = synthetic_train_config(world, out / "run", h, w, overrides)
     result = train(cfg)
     print("[3/4] evaluating on the held-out street (exact ground truth)")
     model = load_model(result.model_dir / DEPTH_FILE, kind="depth")

@@ -98,6 +98,8 @@ TABLE = [
     (FIT, "depthpose", "pose_net.safetensors: a PackNet, not a pose network"),
     (FIT, "run/checkpoints/last.ckpt", "a Lightning checkpoint, not a packdepth model file"),
     (FIT, "official.ckpt", "a packnet-sfm checkpoint, not a packdepth model file"),
+    (["demo", "--out", "{root}/out", "--set", "model.init="], "onlypose",
+     "a packdepth model folder without depth_net.safetensors"),
     (TRAIN, "pose.safetensors", "a PoseNet, not a depth network"),
     (TRAIN, "onlypose", "a packdepth model folder without depth_net.safetensors"),
     (TRAIN, "official.ckpt", "a packnet-sfm checkpoint, not a packdepth model file"),
