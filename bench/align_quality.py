@@ -36,8 +36,8 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=8)
     args = ap.parse_args()
 
-    depth_net = load_model(args.model / DEPTH_FILE).eval()
-    pose_net = load_model(args.model / POSE_FILE).eval()
+    depth_net = load_model(args.model / DEPTH_FILE, kind="depth").eval()
+    pose_net = load_model(args.model / POSE_FILE, kind="pose").eval()
     cfg = synthetic_train_config(args.data, args.data, 96, 320, ["data.augmentation.enabled=false"])
     dataset = build_dataset(cfg.data)
     picks = np.linspace(0, len(dataset) - 1, 8 * args.batches).astype(int).tolist()

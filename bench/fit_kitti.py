@@ -44,13 +44,13 @@ def main() -> None:
 
     rows = {"constant depth": score(ConstantDepth())}
     if args.init:
-        rows["initial model (zero-shot)"] = score(load_model(model_file(args.init)))
+        rows["initial model (zero-shot)"] = score(load_model(model_file(args.init), kind="depth"))
     start = time.time()
     result = fit(args.data, args.out, minutes=args.minutes, size=size, init=args.init,
                  overrides=["trainer.progress_bar=false", *args.overrides])
     minutes = (time.time() - start) / 60
     rows[f"fitted {args.minutes:g} min ({result.steps} steps)"] = score(
-        load_model(model_file(result.model_dir)))
+        load_model(model_file(result.model_dir), kind="depth"))
     print(f"\nkitti_tiny, {len(entries)} Velodyne frames, {KITTI.describe()}, input "
           f"{args.height}x{args.width}, init {args.init or 'none (from scratch)'}, "
           f"fit wall time {minutes:.1f} min\n")

@@ -70,14 +70,14 @@ def main() -> None:
     start = time.time()
     result = train(cfg)
     minutes = (time.time() - start) / 60
-    model = load_model(result.model_dir / DEPTH_FILE)
+    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
     scores = score_heldout(model, heldout, size, heldout_entries(heldout, every=2))
     header = (
         f"{cfg.model.depth['name']} + {cfg.model.pose['name']}, {args.height}x{args.width}, "
         f"{result.global_step} steps (batch {cfg.trainer.batch_size}) in {minutes:.1f} min, "
         f"{'velocity-supervised' if args.velocity else 'self-supervised'}"
     )
-    pose = score_pose_net(load_model(result.model_dir / POSE_FILE), heldout, size)
+    pose = score_pose_net(load_model(result.model_dir / POSE_FILE, kind="pose"), heldout, size)
     print(f"\n{header}\n\n{scores.table()}")
     print(f"\npose net on held-out frames (t±1), median error: rotation "
           f"{pose['rotation_deg']:.3f}°, translation direction {pose['direction_deg']:.2f}°")

@@ -148,3 +148,50 @@ def load_config(cls: type[T], path: str | os.PathLike | None, overrides: list[st
         return from_dict(cls, data)
     except PackdepthError as exc:
         raise PackdepthError(f"{path}: {exc}" if path is not None else str(exc)) from None
+
+
+def check_image_size(height: Any, width: Any, what: str, minimum: int = 1,
+                     maximum: int | None = None, why: str = "") -> tuple[int, int]:
+    """An image size given by a user, ``(height, width)`` in pixels, checked.
+
+    The one size check of every command and config that takes a size (``--size HxW``,
+    ``data.height``/``data.width``, ``synth --height/--width``). The networks run on any size
+    from 1 pixel up (:mod:`packdepth.networks.padding`), so ``minimum`` is 1 unless what follows
+    needs more (training: :data:`packdepth.training.config.TRAIN_MIN_SIZE`).
+
+    Args:
+        height, width: the values as given.
+        what: the option or keys that gave them, for the message (e.g. ``"--size"``).
+        minimum, maximum: bounds on each side, in pixels (``maximum`` None = no bound).
+        why: appended to the "too small" message, e.g. ``" for training"``.
+
+    Returns:
+        ``(height, width)`` as ints.
+
+    Raises:
+        PackdepthError: one line naming ``what``, the size and the bound it breaks.
+    """
+    for name, value in (("height", height), ("width", width)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PackdepthError(f"{what}: the {name} must be a whole number of pixels, "
+                                 f"got {value!r}")
+    if min(height, width) < minimum:
+        raise PackdepthError(f"{what}: {height}x{width} is too small: at least {minimum} "
+                             f"pixel{'s' if minimum > 1 else ''} a side{why}")
+    if maximum is not None and max(height, width) > maximum:
+        raise PackdepthError(f"{what}: {height}x{width} is too large: at most {maximum} "
+                             "pixels a side")
+    return height, width
+
+
+def parse_image_size(text: str, what: str = "--size", minimum: int = 1) -> tuple[int, int]:
+    """``"HxW"`` (e.g. ``"192x640"``) → ``(H, W)`` checked by :func:`check_image_size`.
+
+    Raises:
+        PackdepthError: not of the form ``HxW`` with whole numbers, or a side under ``minimum``.
+    """
+    try:
+        h, w = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise PackdepthError(f"{what}: expected HxW, e.g. 192x640, got {text!r}") from None
+    return check_image_size(h, w, what, minimum)

@@ -35,7 +35,7 @@ def main() -> None:
     else:
         every = read_split(args.data / "splits" / "all_files.txt")
         entries = [every[i] for i in args.frames if i < len(every)]
-    model = load_model(model_file(args.model))
+    model = load_model(model_file(args.model), kind="depth")
     save_png(args.out, panel(example_rows(model, args.data, entries, tuple(args.size))))
     print(f"wrote {args.out}")
 

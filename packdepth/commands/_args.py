@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from packdepth.config import parse_image_size
+from packdepth.errors import PackdepthError
+
 
 def add_overrides(parser: argparse.ArgumentParser) -> None:
     """``--set KEY=VALUE`` (repeatable) → ``args.overrides``: dotted training-config overrides."""
@@ -18,11 +21,13 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
 
 
 def image_size(text: str) -> tuple[int, int]:
-    """``HxW`` (e.g. ``192x640``) → ``(H, W)``, both positive."""
+    """argparse type: ``HxW`` (e.g. ``192x640``) → ``(H, W)``, both at least 1 pixel.
+
+    Commands with a larger minimum check it in their ``run`` with
+    :func:`packdepth.config.check_image_size` (one line, exit status 2), e.g. training's
+    ``check_image_size(*args.size, "--size", TRAIN_MIN_SIZE, why=" for training")``.
+    """
     try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW, e.g. 192x640, got {text!r}") from None
-    if h <= 0 or w <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
-    return h, w
+        return parse_image_size(text, "size")
+    except PackdepthError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None

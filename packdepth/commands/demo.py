@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
     p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
-    p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
+    p.add_argument("--size", type=image_size, default=(96, 320),
+                   help="training size HxW (default 96x320; at least 16 pixels a side)")
     p.add_argument("--sequences", type=int, default=8, help="training streets (default 8)")
     p.add_argument("--frames", type=int, default=100, help="frames per street (default 100)")
     add_overrides(p)
@@ -32,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from packdepth.data.synthetic import SynthParams
     from packdepth.io.atomic import write_text
-    from packdepth.io.checkpoints import DEPTH_FILE, load_model
+    from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
     from packdepth.io.viz import panel, save_png
+    from packdepth.training.config import check_train_size
     from packdepth.training.run import train
     from packdepth.training.synthetic_recipe import (
         DEMO_OVERRIDES,
@@ -47,11 +49,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.minutes <= 0:
         raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
+    check_train_size(*args.size, "--size")
     h, w = args.size
     out: Path = args.out
     start = time.time()
+    # the whole training config first: a bad --set or model.init is refused before any rendering
+    overrides = [*DEMO_OVERRIDES, f"trainer.max_minutes={args.minutes}", *args.overrides]
+    cfg = synthetic_train_config(out / "data" / "train", out / "run", h, w, overrides)
+    if cfg.model.init:
+        check_model_files(cfg.model.init)
     print(f"[1/4] rendering {args.sequences} training streets and 1 held-out street ({h}x{w})")
-    world = prepare_world(
+    prepare_world(
         out / "data" / "train", SynthParams(height=h, width=w, frames=args.frames, seed=0),
         args.sequences,
     )
@@ -59,11 +67,9 @@ def run(args: argparse.Namespace) -> int:
         out / "data" / "heldout", SynthParams(height=h, width=w, frames=40, seed=HELDOUT_SEED), 1
     )
     print(f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})")
-    overrides = [*DEMO_OVERRIDES, f"trainer.max_minutes={args.minutes}", *args.overrides]
-    cfg = synthetic_train_config(world, out / "run", h, w, overrides)
     result = train(cfg)
     print("[3/4] evaluating on the held-out street (exact ground truth)")
-    model = load_model(result.model_dir / DEPTH_FILE)
+    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
     entries = heldout_entries(heldout)
     scores = score_heldout(model, heldout, (h, w), entries)
     header = (

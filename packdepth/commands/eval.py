@@ -83,7 +83,7 @@ def _model_predictor(args: argparse.Namespace) -> tuple[Predictor, tuple[int, in
     checkpoints = importlib.import_module("packdepth.io.checkpoints")  # heavy: only on this path
 
     path = checkpoints.model_file(args.checkpoint)  # a file, or a model folder
-    model = checkpoints.load_model(path)
+    model = checkpoints.load_model(path, kind="depth")
     size = args.size or _recorded_size(checkpoints, path) or DEFAULT_SIZE
     return model_predictor(model, args.data, size=size, post_process=args.post_process), size
 

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
-    p.add_argument("--size", type=image_size, default=(96, 320), help="training size HxW")
+    p.add_argument("--size", type=image_size, default=(96, 320),
+                   help="training size HxW (default 96x320; at least 16 pixels a side)")
     p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]}: pixels, "
                    "of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
@@ -33,10 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from packdepth.errors import PackdepthError
+    from packdepth.training.config import check_train_size
     from packdepth.training.fit import fit
 
     if args.minutes <= 0:
         raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
+    check_train_size(*args.size, "--size")
     if args.stride < 1:
         raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
     result = fit(

@@ -17,6 +17,7 @@ from packdepth.io.checkpoints import (
     import_packnet_ckpt,
     save_models,
 )
+from packdepth.io.identify import check_import_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_import_source(args.src, args.format)  # e.g. a packdepth file, or the other format
     if args.format == "packnet":
         result = import_packnet_ckpt(args.src)
     else:

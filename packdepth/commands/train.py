@@ -26,10 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.io.checkpoints import check_model_files
     from packdepth.training.config import TrainConfig
     from packdepth.training.run import train
 
     cfg = load_config(TrainConfig, args.config, args.overrides)
+    if cfg.model.init and args.resume is None:
+        check_model_files(cfg.model.init)  # before train() creates the run folder
     result = train(cfg, resume=args.resume)
     procs = f"{result.world_size} process{'es' if result.world_size > 1 else ''}"
     print(f"trained {result.global_step} steps in {procs}; model: {result.model_dir}")

@@ -34,6 +34,7 @@ from packdepth.arrays import to_numpy
 from packdepth.errors import PackdepthError
 from packdepth.geometry.pose import rotation_to_axis_angle
 from packdepth.io.atomic import write_text
+from packdepth.io.identify import identify
 
 
 @dataclass
@@ -74,8 +75,11 @@ def _as_transforms(poses: np.ndarray | torch.Tensor, what: str) -> np.ndarray:
 def read_pose_file(path: str | os.PathLike) -> np.ndarray:
     """Read a text file of 3x4 row-major matrices, 12 numbers per line → ``[N,4,4]``."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise PackdepthError(f"{path}: pose file not found")
+    kind = identify(path)
+    if kind.key != "text":  # e.g. a model file or a folder given for a pose file
+        raise PackdepthError(f"{path}: {kind.phrase}, not a text file of poses (12 numbers a line)")
     rows = []
     for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

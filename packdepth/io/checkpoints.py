@@ -21,6 +21,7 @@ from torch import nn
 
 from packdepth.errors import PackdepthError
 from packdepth.io.atomic import atomic_path
+from packdepth.io.identify import CONFIG_KEY, DEPTH_FILE, POSE_FILE, identify, not_a_model
 from packdepth.io.weight_import import (
     ImportResult,
     MatchReport,
@@ -35,10 +36,14 @@ __all__ = [
     "ImportResult",
     "MatchReport",
     "WeightMismatchError",
+    "check_model",
+    "check_model_files",
     "import_monodepth2",
     "import_packnet_ckpt",
     "load_model",
     "load_torch_file",
+    "model_file",
+    "model_files",
     "network_kind",
     "read_model_info",
     "save_model",
@@ -46,20 +51,24 @@ __all__ = [
 ]
 
 FORMAT_VERSION = "1"
-CONFIG_KEY, INFO_KEY, VERSION_KEY = "packdepth.config", "packdepth.info", "packdepth.format"
-
-
-#: A model folder (``import-weights --out``, a training run's ``model/``) holds these files.
-DEPTH_FILE, POSE_FILE = "depth_net.safetensors", "pose_net.safetensors"
+INFO_KEY, VERSION_KEY = "packdepth.info", "packdepth.format"
 
 
 def model_file(path: str | os.PathLike, which: str = "depth") -> Path:
-    """The ``depth``/``pose`` network file of a model folder, or ``path`` itself if it is a file."""
+    """The ``depth``/``pose`` network file of a model folder, or ``path`` itself if it is a file.
+
+    Raises:
+        PackdepthError: ``path`` does not exist, or is a folder without that file; the message
+            says what the folder is (a monodepth2 folder, a training run, ...) and what to do.
+    """
     path = Path(path)
+    if not path.exists():
+        raise PackdepthError(f"{path}: no such model file or folder")
     if path.is_dir():
-        path = path / (DEPTH_FILE if which == "depth" else POSE_FILE)
-    if not path.is_file():
-        raise PackdepthError(f"{path}: no such model file")
+        file = path / (DEPTH_FILE if which == "depth" else POSE_FILE)
+        if not file.is_file():
+            raise not_a_model(path, which=which)
+        return file
     return path
 
 
@@ -101,15 +110,18 @@ def save_model(model: nn.Module, path: str | os.PathLike,
 
 def _read_metadata(path: str | os.PathLike) -> dict[str, str]:
     path = Path(path)
+    if path.is_dir():
+        raise not_a_model(path)
     if not path.is_file():
         raise PackdepthError(f"{path}: no such file")
+    kind = identify(path)
+    if kind.key != "packdepth-model":  # say what it is instead: a Lightning checkpoint, ...
+        raise not_a_model(path, kind)
     try:
         with safetensors.safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
     except Exception as exc:
-        raise PackdepthError(f"{path}: not a safetensors file ({exc})") from exc
-    if CONFIG_KEY not in metadata:
-        raise PackdepthError(f"{path}: not a packdepth model file (no {CONFIG_KEY} metadata)")
+        raise PackdepthError(f"{path}: a corrupt safetensors file ({exc})") from exc
     return metadata
 
 
@@ -127,22 +139,59 @@ def network_kind(config: Mapping[str, Any]) -> str:
     return "pose" if config.get("name") in POSE_NETS else "depth"
 
 
+def model_files(path: str | os.PathLike) -> list[tuple[str, Path]]:
+    """``[("depth", file), ("pose", file)]`` of a model folder (the pose file when it has one),
+    or ``[("depth", path)]`` for a single file: what ``model.init``/``fit --init`` load."""
+    files = [("depth", model_file(path))]
+    if (Path(path) / POSE_FILE).is_file():
+        files.append(("pose", Path(path) / POSE_FILE))
+    return files
+
+
+def check_model(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
+    """The network config of the packdepth model file ``path`` after :func:`load_model`'s
+    checks of the file and its kind, reading only the header (no weights).
+
+    Raises:
+        PackdepthError: as :func:`load_model`, except for weights that do not match.
+    """
+    config, _ = read_model_info(path)
+    if kind is not None and network_kind(config) != kind:
+        raise PackdepthError(f"{path}: a {config.get('name')}, not a {kind} network")
+    return config
+
+
+def check_model_files(path: str | os.PathLike) -> None:
+    """:func:`check_model` every file of :func:`model_files` ``(path)`` for its kind: a wrong
+    ``model.init`` is refused before a training creates its output folder."""
+    for which, file in model_files(path):
+        check_model(file, which)
+
+
 def load_model(path: str | os.PathLike, device: str = "cpu", kind: str | None = None
                ) -> nn.Module:
     """Rebuild the network saved at ``path`` from its stored config and load its weights.
 
     Args:
-        path: a packdepth ``.safetensors`` model file.
+        path: a packdepth ``.safetensors`` model file, or a model folder (``import-weights
+            --out``, a run's ``model/``): its ``depth_net.safetensors`` (``pose_net`` for
+            ``kind="pose"``).
         device: where to put the weights.
         kind: ``"depth"`` or ``"pose"`` to insist on that kind of network; ``None`` takes either.
 
-    Returns the network in eval mode. Raises :class:`PackdepthError` if the file is not a
-    packdepth model, holds the other kind of network than ``kind``, or its tensors do not match
-    the network exactly.
+    Returns the network in eval mode.
+
+    Raises:
+        PackdepthError: one line naming the file and what it is when it is not a packdepth
+            model: the other kind of network than ``kind`` ("a PoseNet, not a depth network"),
+            a Lightning checkpoint (use its run's ``model/`` folder: packdepth never unpickles
+            a training checkpoint to take its weights), an official packnet-sfm or monodepth2
+            file (convert it with ``packdepth import-weights``), a truncated file, ...; or when
+            its tensors do not match the network exactly.
     """
-    config, _ = read_model_info(path)
-    if kind is not None and network_kind(config) != kind:
-        raise PackdepthError(f"{path}: a {config.get('name')}, not a {kind} network")
+    if Path(path).is_dir():
+        path = model_file(path, kind or "depth")
+    config = check_model(path, kind)
     model = build_network(config)
     try:
         tensors = safetensors.torch.load_file(str(path), device=device)

@@ -239,6 +239,10 @@ def import_monodepth2(folder: str | os.PathLike) -> ImportResult:
     if not folder.is_dir():
         raise PackdepthError(f"{folder}: not a folder (expected monodepth2's encoder.pth, "
                              "depth.pth, ...)")
+    for name in ("encoder.pth", "depth.pth"):
+        if not (folder / name).is_file():
+            raise PackdepthError(f"{folder}: no {name} (a monodepth2 folder holds encoder.pth "
+                                 "and depth.pth, and optionally pose_encoder.pth and pose.pth)")
     encoder, extras = _tensors_and_extras(load_torch_file(folder / "encoder.pth"),
                                           str(folder / "encoder.pth"))
     decoder, _ = _tensors_and_extras(load_torch_file(folder / "depth.pth"),

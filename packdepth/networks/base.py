@@ -20,18 +20,29 @@ NUM_SCALES = 4
 
 
 class DepthNet(nn.Module):
-    """Base class: pads the input to ``size_multiple``, runs :meth:`predict`, crops the outputs."""
+    """Base class: pads the input to ``size_multiple``, runs :meth:`predict`, crops the outputs.
+
+    ``size_multiple`` is what :meth:`predict` needs (H, W divisible by it); ``min_size`` the
+    smallest side it runs on (a network whose coarsest level cannot be 1x1 sets 2·32 = 64).
+    Smaller images are padded up to it, so ``forward`` takes any ``H, W ≥ 1``.
+    """
 
     size_multiple: int = 32
+    min_size: int = 1
     min_depth: float
     max_depth: float
     config: dict[str, Any]
 
     def forward(self, image: Tensor) -> list[Tensor]:
-        """``[B,3,H,W]`` in [0,1] → 4 inverse depths ``[B,1,H/2^s,W/2^s]``, s = 0..3."""
-        padded = pad_to_multiple(image, self.size_multiple)
+        """``[B,3,H,W]`` in [0,1] (any ``H, W ≥ 1``) → 4 inverse depths
+        ``[B,1,ceil(H/2^s),ceil(W/2^s)]``, s = 0..3."""
+        padded = self.pad(image)
         outputs = self.predict(padded)
         return self.crop(outputs, image, padded)
+
+    def pad(self, image: Tensor) -> Tensor:
+        """``[B,3,H,W]`` → ``[B,3,H',W']`` padded bottom/right to what :meth:`predict` runs on."""
+        return pad_to_multiple(image, self.size_multiple, self.min_size)
 
     def predict(self, image: Tensor) -> list[Tensor]:
         """Inverse depths for an image whose H and W are multiples of ``size_multiple``."""

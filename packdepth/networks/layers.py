@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from packdepth.networks.padding import ReflectOrReplicatePad2d
+
 GROUPS = 16  # GroupNorm groups used throughout PackNet
 
 
@@ -120,11 +122,15 @@ class UnpackLayer3d(nn.Module):
 
 
 class Conv3x3(nn.Module):
-    """monodepth2's 3x3 convolution with reflection padding (or zero padding); keys ``conv.*``."""
+    """monodepth2's 3x3 convolution with reflection padding (or zero padding); keys ``conv.*``.
+
+    ``[B,Cin,H,W] → [B,Cout,H,W]`` for any ``H, W ≥ 1``: a map of one row or column, which has
+    nothing to reflect, is replicate-padded instead (:class:`ReflectOrReplicatePad2d`).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, reflect: bool = True):
         super().__init__()
-        self.pad = nn.ReflectionPad2d(1) if reflect else nn.ZeroPad2d(1)
+        self.pad = ReflectOrReplicatePad2d(1) if reflect else nn.ZeroPad2d(1)
         self.conv = nn.Conv2d(in_channels, out_channels, 3)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from packdepth.networks.base import DepthNet
 from packdepth.networks.layers import (
+    GROUPS,
     ConvGNElu,
     InvDepthHead,
     PackLayer3d,
@@ -60,7 +61,9 @@ class PackNet(DepthNet):
     Every width, and every ``4·n/d`` of the unpacking convolutions, must be divisible by 16
     (GroupNorm). Version ``B`` only runs if ``widths[0] == stem_channels``, ``widths[1] ==
     widths[0]`` and each of ``n3..n5`` is twice the previous width (so the added tensors agree);
-    like the reference, other widths build but :meth:`predict` raises.
+    like the reference, other widths build but :meth:`predict` raises. Any image size runs:
+    padded to a multiple of 32, and to 64 when the coarsest level's GroupNorms would have one
+    value per group.
     """
 
     def __init__(self, version: str = "A", stem_channels: int = 64,
@@ -89,6 +92,10 @@ class PackNet(DepthNet):
             n4o, n4i = n4 // 2, n4 // 2
             n5o, n5i = n5 // 2, n5 // 2
         self._addable = (n1o, n2o, n3o, n4o, n5o) == (ni, n1, n2, n3, n4)
+        # At H/32 (1x1 for a 32-pixel input) pack5's and unpack5's GroupNorms need more than one
+        # value per group: with one channel per group the image must reach 64 pixels (2x2).
+        if min(n5, n5o * 4 // d) <= GROUPS:
+            self.min_size = 2 * self.size_multiple
 
         self.pre_calc = ConvGNElu(3, ni, 5, 1)
         self.conv1 = ConvGNElu(ni, n1, 7, 1)

@@ -3,7 +3,8 @@
 Both take ``target [B,3,H,W]`` and ``context [B,N,3,H,W]`` (images in [0,1]) and return
 ``T_target_to_context [B,N,4,4]``: the transform that maps a point in the target camera's frame
 into context camera ``n``'s frame (the convention of :func:`packdepth.geometry.inverse_warp`).
-Any image size works (no padding needed).
+Any image size ``H, W ≥ 1`` works: PoseResNet needs no padding; PoseNet replicate-pads images of
+at most 2x2 pixels to 3x3 (its first GroupNorm needs more than one value per group).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from torch import Tensor, nn
 
 from packdepth.geometry import invert_pose, pose_vec_to_mat
 from packdepth.networks.layers import xavier_init_
+from packdepth.networks.padding import pad_to_multiple
 from packdepth.networks.resnet import ResNetEncoder
 
 POSE_SCALE = 0.01  # both references scale the raw network output by 0.01
 POSENET_CHANNELS = (16, 32, 64, 128, 256, 256, 256)
 POSENET_KERNELS = (7, 5, 3, 3, 3, 3, 3)
+POSENET_MIN_SIZE = 3  # conv1 (stride 2) then has at least 2 positions for its 16 groups
 DEFAULT_OFFSETS = (-1, 1)
 
 
@@ -70,6 +73,8 @@ class PoseNet(nn.Module):
             raise ValueError(f"PoseNet was built for {self.num_contexts} context frames, "
                              f"got {context.shape[1]}")
         x = torch.cat([target.unsqueeze(1), context], 1).flatten(1, 2)
+        if x.shape[-2] < POSENET_MIN_SIZE and x.shape[-1] < POSENET_MIN_SIZE:
+            x = pad_to_multiple(x, 1, POSENET_MIN_SIZE)
         for i in range(1, len(POSENET_CHANNELS) + 1):
             x = getattr(self, f"conv{i}")(x)
         x = self.pose_pred(x).mean(dim=(2, 3))

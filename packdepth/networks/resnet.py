@@ -11,6 +11,10 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 IMAGENET_MEAN, IMAGENET_STD = 0.45, 0.225  # monodepth2's input normalisation
+#: The smallest image side a ResNet depth net runs on as is: layer4 (H/32) is then at least 2x2,
+#: which the decoder's reflection padding and training-mode BatchNorm at batch size 1 need.
+#: Smaller images are padded up to it (:attr:`packdepth.networks.DepthNet.min_size`).
+RESNET_MIN_SIZE = 64
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:

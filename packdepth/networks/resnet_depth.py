@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from packdepth.networks.base import NUM_SCALES, DepthNet
 from packdepth.networks.depth_decoder import DepthDecoder
-from packdepth.networks.resnet import ResNetEncoder
+from packdepth.networks.resnet import RESNET_MIN_SIZE, ResNetEncoder
 
 
 def disparity_at_depth(depth: float, min_depth: float, max_depth: float) -> float:
@@ -32,8 +32,11 @@ def disparity_to_inv_depth(disp: Tensor, min_depth: float, max_depth: float) -> 
 class ResNetDepth(DepthNet):
     """monodepth2 depth network (``num_layers`` 18, 34 or 50), trained from scratch.
 
-    ``forward(image [B,3,H,W] in [0,1])`` → 4 inverse depths ``[B,1,H/2^s,W/2^s]``.
+    ``forward(image [B,3,H,W] in [0,1])`` → 4 inverse depths ``[B,1,H/2^s,W/2^s]``; any
+    ``H, W ≥ 1`` (sides under 64 pixels are padded to 64, see ``RESNET_MIN_SIZE``).
     """
+
+    min_size = RESNET_MIN_SIZE
 
     def __init__(self, num_layers: int = 18, min_depth: float = 0.1, max_depth: float = 100.0):
         super().__init__()

@@ -13,8 +13,7 @@ from torch import Tensor, nn
 
 from packdepth.networks.base import NUM_SCALES, DepthNet
 from packdepth.networks.depth_decoder import DepthDecoder
-from packdepth.networks.padding import pad_to_multiple
-from packdepth.networks.resnet import ResNetEncoder
+from packdepth.networks.resnet import RESNET_MIN_SIZE, ResNetEncoder
 from packdepth.networks.resnet_depth import disparity_at_depth, disparity_to_inv_depth
 
 
@@ -23,7 +22,10 @@ class SemanticDepth(DepthNet):
 
     ``forward(image)`` → the 4 inverse depths like every depth net;
     ``forward_with_semantics(image)`` → ``(inv_depths, logits [B,num_classes,H,W])`` for training.
+    Any ``H, W ≥ 1`` (sides under 64 pixels are padded to 64, as in ``ResNetDepth``).
     """
+
+    min_size = RESNET_MIN_SIZE
 
     def __init__(self, num_classes: int, num_layers: int = 18, min_depth: float = 0.1,
                  max_depth: float = 100.0):
@@ -62,6 +64,6 @@ class SemanticDepth(DepthNet):
 
     def forward_with_semantics(self, image: Tensor) -> tuple[list[Tensor], Tensor]:
         """``[B,3,H,W]`` → (4 inverse depths ``[B,1,H/2^s,W/2^s]``, logits ``[B,C,H,W]``)."""
-        padded = pad_to_multiple(image, self.size_multiple)
+        padded = self.pad(image)
         inv_depths, logits = self._predict_both(padded)
         return self.crop(inv_depths, image, padded), self.crop([logits], image, padded)[0]

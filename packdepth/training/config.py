@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from packdepth.config import check_image_size
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.factory import DataConfig
+from packdepth.errors import PackdepthError
+
+#: The smallest training image side, in pixels: the inverse depth at the 4th loss scale (H/8)
+#: then has at least 2 pixels for the smoothness gradients (at 8 pixels it has one and the loss
+#: is NaN) and the photometric SSIM its 3x3 windows. The networks themselves run on any size.
+TRAIN_MIN_SIZE = 16
+#: Pose networks with BatchNorm: in training, a batch of one image whose coarsest feature map
+#: (H/32) is 1x1 leaves one value per channel, which BatchNorm cannot normalise.
+BATCHNORM_POSE_NETS = ("PoseResNet",)
 
 
 @dataclass
@@ -176,6 +186,31 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+    def __post_init__(self) -> None:
+        """Sizes the training can run at (:func:`check_train_size`); errors name the keys."""
+        check_train_size(self.data.height, self.data.width, "data.height/data.width",
+                         self.trainer.batch_size, self.model.pose.get("name"))
+        if self.val_data is not None:  # validation only runs the depth net: any size
+            check_image_size(self.val_data.height, self.val_data.width,
+                             "val_data.height/val_data.width")
+
+
+def check_train_size(height: Any, width: Any, what: str, batch_size: int = 2,
+                     pose_net: str | None = None) -> tuple[int, int]:
+    """``(height, width)`` if training can run at it, else a one-line :class:`PackdepthError`.
+
+    Each side must be at least :data:`TRAIN_MIN_SIZE`; with ``batch_size`` 1, a BatchNorm pose
+    net (:data:`BATCHNORM_POSE_NETS`) also needs a side over 32 pixels. ``what`` names the
+    option or keys for the message (``--size``, ``data.height/data.width``).
+    """
+    height, width = check_image_size(height, width, what, TRAIN_MIN_SIZE, why=" for training")
+    if batch_size == 1 and pose_net in BATCHNORM_POSE_NETS and max(height, width) <= 32:
+        raise PackdepthError(
+            f"{what}: {height}x{width} with trainer.batch_size=1 leaves {pose_net}'s BatchNorm one "
+            "value per channel: use a side over 32 pixels or a batch of at least 2"
+        )
+    return height, width
 
 
 def validation_config(data: DataConfig, **changes: Any) -> DataConfig:

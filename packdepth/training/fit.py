@@ -15,6 +15,7 @@ from packdepth.data.factory import DataConfig, build_dataset, config_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference import InferOptions, infer, load
 from packdepth.inference.sources import Input
+from packdepth.io.checkpoints import check_model_files
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
 
@@ -121,6 +122,8 @@ def fit(
     """Fit on ``source`` (video, image folder or KITTI raw folder) and write ``out/depth``."""
     source, out = Path(source), Path(out)
     cfg = fit_config(source, out, **kwargs)
+    if cfg.model.init:
+        check_model_files(cfg.model.init)  # before train() creates the run folder
     result = train(cfg)
     data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
     size = (cfg.data.height, cfg.data.width)

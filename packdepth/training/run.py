@@ -110,11 +110,9 @@ def _initial_nets(cfg: TrainConfig) -> tuple[TrainConfig, list[tuple[str, torch.
     """The networks of ``model.init`` and ``cfg`` with their architectures: the file's settings
     (e.g. a pose net's translation scale) win over the config's, whose network names must match.
     """
-    from packdepth.io.checkpoints import POSE_FILE, load_model, model_file
+    from packdepth.io.checkpoints import load_model, model_files
 
-    nets = [("depth", load_model(model_file(cfg.model.init)))]
-    if (Path(cfg.model.init) / POSE_FILE).is_file():
-        nets.append(("pose", load_model(Path(cfg.model.init) / POSE_FILE)))
+    nets = [(which, load_model(path, kind=which)) for which, path in model_files(cfg.model.init)]
     model = cfg.model
     for which, net in nets:
         wanted = getattr(model, which)

@@ -14,11 +14,6 @@ from packdepth.errors import PackdepthError
 from tests.data.layouts import HEIGHT, WIDTH, frame_pixels, grey_pixels, grey_writer, make_ddad
 
 
-@pytest.fixture(scope="module")
-def ddad_mini(shared_data):
-    return shared_data / "ddad_mini"
-
-
 def _calibration(scene_dir, camera: str) -> dict:
     calib = json.loads(next((scene_dir / "calibration").glob("*.json")).read_text())
     return calib["intrinsics"][calib["names"].index(camera)]

@@ -59,8 +59,8 @@ def test_folder_kind_with_explicit_intrinsics(tmp_path):
         build_dataset(DataConfig(kind="video", root=str(tmp_path)))
 
 
-def test_ddad_kind(shared_data):
-    cfg = DataConfig(kind="ddad", root=str(shared_data / "ddad_mini"), height=32, width=48,
+def test_ddad_kind(ddad_mini):
+    cfg = DataConfig(kind="ddad", root=str(ddad_mini), height=32, width=48,
                      split="val")
     ds = build_dataset(cfg)
     assert len(ds) == 2 and {"depth_gt", "pose_gt", "translation_gt"} <= set(ds[0])

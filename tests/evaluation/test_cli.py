@@ -134,7 +134,7 @@ def test_no_median_scaling_scores_metric_depth(kitti_tiny, tiny_gt, split, tmp_p
 def test_checkpoint_path_with_a_stand_in_model(kitti_tiny, tiny_gt, split, tmp_path, monkeypatch):
     model = ConstantInvDepth(3.0)
     fake = types.ModuleType("packdepth.io.checkpoints")
-    fake.load_model = lambda path: model
+    fake.load_model = lambda path, kind=None: model
     fake.model_file = Path
     monkeypatch.setitem(sys.modules, "packdepth.io.checkpoints", fake)
     args = [

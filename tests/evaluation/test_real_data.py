@@ -68,8 +68,8 @@ def test_constant_depth_baseline(velodyne_gt: dict[int, np.ndarray]) -> None:
     assert 0.2 < mean < 0.6  # far worse than a trained model (~0.1), far better than chance
 
 
-def test_annotated_pngs_load_in_metres(shared_data: Path) -> None:
-    folder = shared_data / "kitti_annotated"
+def test_annotated_pngs_load_in_metres(kitti_annotated: Path) -> None:
+    folder = kitti_annotated
     files = json.loads((folder / "test_annotations.json").read_text())["files"]
     assert len(files) == 3
     for item in files:
@@ -84,9 +84,9 @@ def test_annotated_pngs_load_in_metres(shared_data: Path) -> None:
         assert 4.0 < np.median(valid) < 40.0
 
 
-def test_annotated_png_is_preferred_over_velodyne(shared_data: Path, tmp_path: Path) -> None:
+def test_annotated_png_is_preferred_over_velodyne(kitti_annotated: Path, tmp_path: Path) -> None:
     """The same file served through the raw layout's proj_depth/groundtruth folder."""
-    source = shared_data / "kitti_annotated" / "depth" / "0000000005.png"
+    source = kitti_annotated / "depth" / "0000000005.png"
     drive = tmp_path / KITTI_TINY_DRIVE
     target = drive / "proj_depth" / "groundtruth" / "image_02" / "0000000005.png"
     target.parent.mkdir(parents=True)

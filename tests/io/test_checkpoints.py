@@ -73,7 +73,7 @@ def test_load_model_errors_are_one_line_user_errors(tmp_path: Path) -> None:
         load_model(bare)
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
-    with pytest.raises(PackdepthError, match="not a safetensors file"):
+    with pytest.raises(PackdepthError, match="a corrupt safetensors file"):
         load_model(garbage)
     wrong = tmp_path / "wrong.safetensors"  # PackNet weights labelled as a ResNetDepth
     save_model(PackNetSmall(), wrong, config={"name": "ResNetDepth", "num_layers": 18})

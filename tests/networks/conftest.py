@@ -1,4 +1,9 @@
-"""Fixtures for network tests: the reference state-dict shapes read from ``shared/reference``."""
+"""Fixtures for network tests: the reference state-dict shapes read from ``shared/reference``.
+
+The folder is ``$PACKDEPTH_TEST_REFERENCE`` when set, else ``reference`` beside the real-data
+samples folder (``../shared/reference`` by default); absent, the tests that need it are skipped
+(failed under ``CI=true``), as described in ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REFERENCE_ENV, configured_path, data_path, require_folder
+
 
 @pytest.fixture(scope="session")
-def reference_dir(shared_data: Path) -> Path:
+def reference_dir() -> Path:
     """Facts about the reference implementations (README + state-dict shape JSON)."""
-    path = shared_data.parent / "reference"
-    assert path.is_dir(), f"reference facts not found at {path}"
-    return path
+    path = configured_path(REFERENCE_ENV, data_path().parent / "reference")
+    return require_folder(path, "the reference facts (packnet-sfm and monodepth2 state-dict "
+                          "shapes)", REFERENCE_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -35,18 +35,23 @@ def test_config_loads_and_builds_its_networks(path):
     assert pose.config["name"] == cfg.model.pose["name"]
 
 
-def _real_root(path: Path, shared_data: Path, tmp_path: Path) -> tuple[str, list[str]]:
+def _real_root(path: Path, request: pytest.FixtureRequest, tmp_path: Path
+               ) -> tuple[str, list[str]]:
+    """The sample a config's data kind reads: a fixture of tests/conftest.py (skipped when the
+    real data is absent) or, for the synthetic world, a tiny rendering."""
     if "kitti" in path.stem:  # the split files of a full KITTI copy are not here: all frames
-        return str(shared_data / "kitti_tiny"), ["data.split=null", "val_data.split=null"]
+        root = request.getfixturevalue("kitti_tiny")
+        return str(root), ["data.split=null", "val_data.split=null"]
     if "ddad" in path.stem:
-        return str(shared_data / "ddad_mini"), ["data.split=train", "val_data.split=train"]
+        root = request.getfixturevalue("ddad_mini")
+        return str(root), ["data.split=train", "val_data.split=train"]
     write_dataset(tmp_path, SynthParams(height=48, width=160, frames=6, seed=2), sequences=2)
     return str(tmp_path), []
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
-def test_config_data_on_real_samples(path, shared_data, tmp_path):
-    root, extra = _real_root(path, shared_data, tmp_path)
+def test_config_data_on_real_samples(path, request, tmp_path):
+    root, extra = _real_root(path, request, tmp_path)
     overrides = [f"data.root={root}", f"val_data.root={root}", "data.height=64",
                  "data.width=192", "val_data.height=64", "val_data.width=192", *extra]
     cfg = load_config(TrainConfig, path, overrides)

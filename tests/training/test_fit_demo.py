@@ -9,7 +9,7 @@ from PIL import Image
 
 from packdepth.cli import main
 from packdepth.data.synthetic import SynthParams, render_sequence
-from packdepth.io.checkpoints import load_model
+from packdepth.io.checkpoints import load_model, read_model_info
 from tests.data.layouts import frame_pixels
 
 TINY = ["--size", "48x160", "--minutes", "0.05"]
@@ -40,12 +40,15 @@ def test_fit_on_an_image_folder_writes_depth_for_every_frame(tmp_path):
     (tmp_path / "cam.yaml").write_text("fx: 115.0\nfy: 115.0\ncx: 99.5\ncy: 29.5\n")
     out = tmp_path / "fit"
     args = ["fit", str(frames), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml")]
-    assert main([*args, *TINY, "--set", "trainer.progress_bar=false"]) == 0
+    # 24x80: under 32 pixels a side, where the ResNet depth net used to crash (issue 15, item 4)
+    assert main([*args, *TINY, "--size", "24x80", "--set", "trainer.progress_bar=false"]) == 0
     maps = sorted((out / "depth").glob("*.npz"))
     assert [m.stem for m in maps] == [f"img_{i}" for i in range(6)]
     depth = np.load(maps[0])["depth"]
     assert depth.shape == (60, 200) and np.isfinite(depth).all() and (depth > 0).all()
     assert (out / "depth" / "img_0_depth.png").is_file()  # colours, named as infer names them
+    _, info = read_model_info(out / "run" / "model" / "depth_net.safetensors")
+    assert (info["height"], info["width"]) == (24, 80)
 
 
 def test_fit_on_real_kitti_then_eval(kitti_tiny, tmp_path, capsys):

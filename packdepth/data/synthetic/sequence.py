@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from packdepth.config import check_image_size
 from packdepth.data.synthetic.raycast import RayGrid
 from packdepth.data.synthetic.render import render_view
 from packdepth.data.synthetic.scene import World, build_world
@@ -19,7 +20,7 @@ from packdepth.geometry import intrinsics_matrix, scale_intrinsics
 KITTI_SIZE = (1242, 375)
 KITTI_FOCAL = 721.5377
 KITTI_CENTRE = (609.5593, 172.854)
-MAX_SIZE = 4096
+MIN_SIZE, MAX_SIZE = 8, 4096  # image sides the renderer accepts, pixels
 
 
 def kitti_intrinsics(height: int, width: int) -> np.ndarray:
@@ -57,13 +58,9 @@ class SynthParams:
 
     def validate(self) -> None:
         """Raise :class:`PackdepthError` (one line) for unusable values."""
-        for name, low in (("frames", 1), ("height", 8), ("width", 8)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < low:
-                raise PackdepthError(f"--{name}: must be an integer >= {low}, got {value!r}")
-        for name in ("height", "width"):
-            if getattr(self, name) > MAX_SIZE:
-                raise PackdepthError(f"--{name}: must be at most {MAX_SIZE}")
+        if not isinstance(self.frames, int) or self.frames < 1:
+            raise PackdepthError(f"--frames: must be an integer >= 1, got {self.frames!r}")
+        check_image_size(self.height, self.width, "--height/--width", MIN_SIZE, MAX_SIZE)
         if not isinstance(self.seed, int) or self.seed < 0:
             raise PackdepthError(f"--seed: must be a non-negative integer, got {self.seed!r}")
         if not self.fps > 0 or not 5.0 <= self.max_depth <= 250.0:
