@@ -46,6 +46,7 @@ from packdepth.io.checkpoints import (
     load_model,
     read_model_info,
 )
+from packdepth.io.identify import identify, not_a_model
 
 #: Network input ``(height, width)`` when neither the caller nor the model gives one.
 DEFAULT_SIZE = (192, 640)
@@ -123,15 +124,15 @@ def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | 
         if (path / "encoder.pth").is_file():
             imported = import_monodepth2(path)
         else:
-            raise PackdepthError(
-                f"{path}: not a model folder (no {DEPTH_FILE}, model/{DEPTH_FILE} or monodepth2 "
-                "encoder.pth + depth.pth)"
-            )
+            raise not_a_model(path)
     elif not path.is_file():
-        raise PackdepthError(f"{path}: no such model file or folder")
+        raise not_a_model(path)
     elif path.suffix.lower() == ".safetensors":
         return load_model(path, str(device), kind="depth"), None, read_model_info(path)[1]
     else:
+        kind = identify(path)
+        if kind.key not in ("packnet-sfm", "torch"):
+            raise not_a_model(path, kind)
         imported = import_packnet_ckpt(path)
     pose = imported.pose_net.to(device).eval() if imported.pose_net is not None else None
     return imported.depth_net.to(device).eval(), pose, dict(imported.info)

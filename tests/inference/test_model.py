@@ -83,11 +83,14 @@ def test_bad_models_are_one_line_errors(model_dir, tmp_path):
     with pytest.raises(PackdepthError, match="no such model file or folder"):
         packdepth.load(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(PackdepthError, match="not a model folder"):
+    with pytest.raises(PackdepthError, match="not a packdepth model folder"):
         packdepth.load(tmp_path / "empty")
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
-    with pytest.raises(PackdepthError, match=r"junk\.ckpt"):
+    with pytest.raises(PackdepthError, match=r"junk\.ckpt: an unrecognised 16-byte file"):
         packdepth.load(tmp_path / "junk.ckpt")
+    torch.save({"pytorch-lightning_version": "2.6", "state_dict": {}}, tmp_path / "last.ckpt")
+    with pytest.raises(PackdepthError, match=r"last\.ckpt: a Lightning checkpoint"):
+        packdepth.load(tmp_path / "last.ckpt")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
