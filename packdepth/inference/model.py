@@ -37,6 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from packdepth.config import check_image_size
 from packdepth.errors import PackdepthError
 from packdepth.io.checkpoints import (
     DEPTH_FILE,
@@ -103,12 +104,7 @@ def _recorded_size(info: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    h, w = (int(v) for v in size)
-    if h <= 0 or w <= 0:
-        raise PackdepthError(f"--size: must be positive, got {h}x{w}")
-    return h, w
+    return None if size is None else check_image_size(*size, "--size")
 
 
 def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | None, dict]:

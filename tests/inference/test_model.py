@@ -86,7 +86,7 @@ def test_bad_models_are_one_line_errors(model_dir, tmp_path):
     with pytest.raises(PackdepthError, match="not a packdepth model folder"):
         packdepth.load(tmp_path / "empty")
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
-    with pytest.raises(PackdepthError, match=r"junk\.ckpt: a text file, not a packdepth model file"):
+    with pytest.raises(PackdepthError, match=r"junk\.ckpt: a text file, not a packdepth"):
         packdepth.load(tmp_path / "junk.ckpt")
     torch.save({"pytorch-lightning_version": "2.6", "state_dict": {}}, tmp_path / "last.ckpt")
     with pytest.raises(PackdepthError, match=r"last\.ckpt: a Lightning checkpoint"):
