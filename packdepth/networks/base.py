@@ -12,11 +12,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from packdepth.networks.padding import crop_to_input, pad_to_multiple
 
 NUM_SCALES = 4
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """Store ``module``'s 4-D weights and buffers channels-last (NHWC), in place; returns it.
+
+    ``nn.Module.to(memory_format=torch.channels_last)`` refuses modules holding tensors of
+    another rank (PackNet's Conv3d weights are 5-D: "required rank 4 tensor to use
+    channels_last format"); here the 4-D tensors (2-D convolution kernels) are converted and
+    the rest are left as they are. Values are unchanged.
+    """
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.dim() == 4:
+            tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
+    return module
 
 
 class DepthNet(nn.Module):

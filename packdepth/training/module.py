@@ -23,6 +23,7 @@ from packdepth.losses.prior import ground_plane_depth, log_depth_prior_loss, pri
 from packdepth.losses.supervised import supervised_depth_loss
 from packdepth.losses.velocity import velocity_loss
 from packdepth.networks import build_depth_net, build_pose_net
+from packdepth.networks.base import to_channels_last
 from packdepth.training.config import TrainConfig
 
 #: Semantic labels equal to this are ignored by the cross-entropy.
@@ -56,7 +57,7 @@ class SelfSupervisedDepth(L.LightningModule):
         if cfg.model.init_depth is not None:
             self.depth_net.set_initial_depth(cfg.model.init_depth)
         if cfg.trainer.channels_last:
-            self.to(memory_format=torch.channels_last)
+            to_channels_last(self)
         self._bad_steps = 0
         self._val_metrics: list[dict[str, float]] = []
 
