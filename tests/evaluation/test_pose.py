@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from packdepth.errors import PackdepthError
 from packdepth.evaluation.pose import (
     ate_aligned,
     frame_pair_errors,
-    read_pose_file,
     relative_from_absolute,
     snippet_positions,
     trajectory_ate,
-    write_pose_file,
 )
 from packdepth.geometry.pose import pose_vec_to_mat
 
@@ -98,19 +94,6 @@ def test_length_mismatch_and_short_trajectories() -> None:
         trajectory_ate(relative_from_absolute(P)[:4], P)
     with pytest.raises(ValueError, match="fewer than one 5-frame snippet"):
         trajectory_ate(relative_from_absolute(P[:4]), P[:4])
-
-
-def test_pose_file_round_trip_and_errors(tmp_path: Path) -> None:
-    P = curved_trajectory(4)
-    write_pose_file(tmp_path / "poses.txt", P)
-    lines = (tmp_path / "poses.txt").read_text().splitlines()
-    assert len(lines) == 4 and all(len(line.split()) == 12 for line in lines)
-    np.testing.assert_allclose(read_pose_file(tmp_path / "poses.txt"), P, atol=1e-8)
-    (tmp_path / "bad.txt").write_text("1 0 0 0 0 1 0 0 0 0 1\n")
-    with pytest.raises(PackdepthError, match=r"bad\.txt:1: expected 12 finite numbers"):
-        read_pose_file(tmp_path / "bad.txt")
-    with pytest.raises(PackdepthError, match="pose file not found"):
-        read_pose_file(tmp_path / "missing.txt")
 
 
 def test_frame_pair_errors_are_scale_free_angles() -> None:
