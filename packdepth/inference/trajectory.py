@@ -145,6 +145,7 @@ class TrajectoryFiles:
     kitti: Path
     relative: Path
     sidecar: Path
+    metric: bool
     tum: Path | None = None
 
 
@@ -182,7 +183,8 @@ def write_trajectory(
     if len(times) != n:
         raise ValueError(f"{len(times)} timestamps for {n} poses")
     timed = all(t is not None for t in times)
-    files = TrajectoryFiles(out_dir / KITTI_FILE, out_dir / RELATIVE_FILE, out_dir / SIDECAR_FILE)
+    files = TrajectoryFiles(out_dir / KITTI_FILE, out_dir / RELATIVE_FILE, out_dir / SIDECAR_FILE,
+                            bool(metric))
     write_kitti_poses(files.kitti, cam_to_world)
     write_kitti_poses(files.relative, relative_from_absolute(cam_to_world))
     if tum:
