@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from packdepth.apps.pointcloud import PointCloud
 from packdepth.io.atomic import atomic_path
@@ -49,8 +50,10 @@ def render_views(
     """Write a PNG (atomically): one column per ``(title, cloud)``, rows bird's-eye and side.
 
     Axes are shared across the columns (1st-99th percentile of all points), so the clouds compare
-    at a glance. ``attribution`` is printed at the bottom of the figure (a data licence, e.g.
-    "KITTI, CC BY-NC-SA 3.0").
+    at a glance. A view much flatter or taller than wide is stretched vertically (the factor is
+    in its axis label) and the picture is stored with a 256-colour palette (small files).
+    ``attribution`` is printed at the bottom of the figure (a data licence, e.g. "KITTI, CC
+    BY-NC-SA 3.0").
 
     Args:
         panels: titles and clouds (camera frame, see the module docstring).
@@ -62,9 +65,10 @@ def render_views(
     x_lim = _limits([-c.points[:, 0] for c in clouds])
     y_lim = _limits([-c.points[:, 1] for c in clouds])
     span = z_lim[1] - z_lim[0]
-    ratios = [(x_lim[1] - x_lim[0]) / span, (y_lim[1] - y_lim[0]) / span]
-    ratios = [min(max(r, 0.25), 1.2) for r in ratios]
-    height = width_in * sum(ratios) + 0.9 + (0.25 if attribution else 0.0)
+    true_ratios = [(x_lim[1] - x_lim[0]) / span, (y_lim[1] - y_lim[0]) / span]
+    ratios = [min(max(r, 0.25), 1.2) for r in true_ratios]
+    plot_w = width_in - 0.7  # minus the axis labels
+    height = plot_w * sum(ratios) + 1.0 + (0.2 if attribution else 0.0)
     fig = Figure(figsize=(width_in * len(panels), height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, len(panels), squeeze=False, height_ratios=ratios)
@@ -79,7 +83,10 @@ def render_views(
                        linewidths=0, rasterized=True)
             ax.set_xlim(*z_lim)
             ax.set_ylim(*v_lim)
-            ax.set_aspect("equal", adjustable="box")
+            stretch = ratios[row] / true_ratios[row]
+            ax.set_aspect(stretch, adjustable="box")  # 1 = true proportions
+            if abs(stretch - 1.0) > 1e-6:
+                label += f", ×{stretch:.1f}"
             ax.tick_params(labelsize=7)
             ax.set_ylabel(f"{label} ({units})", fontsize=7)
             if row == 0:
@@ -87,6 +94,10 @@ def render_views(
             else:
                 ax.set_xlabel(f"z forward ({units})", fontsize=7)
     if attribution:
+        fig.get_layout_engine().set(rect=(0.0, 0.03, 1.0, 0.97))  # room below the axes
         fig.text(0.99, 0.005, attribution, ha="right", va="bottom", fontsize=7, color="0.3")
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    picture = Image.fromarray(rgba[..., :3]).quantize(256, dither=Image.Dither.NONE)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+        picture.save(tmp, format="PNG", optimize=True)
