@@ -20,8 +20,9 @@ Inputs, one of:
                 that resolution and 'metric', as written by `packdepth infer` / `fit`) or a
                 16-bit PNG (metres x 256, 0 = none). Colours: one --image per input, in order
                 (without: coloured by depth). K: the npz's 'K', else --intrinsics.
-  --model MODEL INPUT images: depth from a packdepth depth network at --size (default: the
-                size stored in the model); colours from the images; K from --intrinsics.
+  --model MODEL INPUT images: depth from a model (any form `packdepth infer` loads) at --size
+                (default: the size the model records); colours from the images; K from
+                --intrinsics.
 Intrinsics files are YAML/JSON {fx, fy, cx, cy[, width, height]} in pixels, scaled to the
 depth's size when width/height are given.
 
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--image", type=Path, action="append", default=[],
                    help="RGB of a depth file; repeat once per input, in order")
     p.add_argument("--intrinsics", type=Path, help="YAML/JSON {fx, fy, cx, cy[, width, height]}")
-    p.add_argument("--model", type=Path, help="depth network file or model folder")
+    p.add_argument("--model", type=Path, help="model folder or file (as for packdepth infer)")
     p.add_argument("--size", type=image_size, help="network input HxW (with --model)")
     p.add_argument("--fuse", action="store_true", help="merge all inputs into one cloud")
     p.add_argument("--poses", type=Path, help="camera-to-world per input (KITTI format)")
@@ -74,7 +75,7 @@ def _rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     """``[H,W,3]`` uint8 of an image file, resized to ``size = (W, H)`` when given."""
     from PIL import Image
 
-    from packdepth.data.sequence import read_rgb
+    from packdepth.data.images import read_rgb
 
     img = read_rgb(path)
     if size is not None and img.size != size:
@@ -83,7 +84,7 @@ def _rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
 
 
 def _K(intrinsics: Path | None, width: int, height: int, source: Path) -> np.ndarray:
-    from packdepth.data.folder import load_intrinsics
+    from packdepth.data.intrinsics import load_intrinsics
 
     if intrinsics is None:
         raise PackdepthError(f"{source}: no intrinsics (no 'K' in the file): pass --intrinsics")
@@ -121,27 +122,18 @@ def depth_frames(args: argparse.Namespace) -> list[DepthFrame]:
 
 
 def model_frames(args: argparse.Namespace) -> list[DepthFrame]:
-    """Depth from ``--model`` for every input image."""
-    import torch
-
-    from packdepth.evaluation.depth import predict_depth
-    from packdepth.io.checkpoints import load_model, model_file, read_model_info
+    """Depth from ``--model`` (:func:`packdepth.load`, :func:`packdepth.predict`) per image."""
+    from packdepth.inference import load, predict
 
     if args.image:
         raise PackdepthError("--image: with --model the inputs are the images")
-    path = model_file(args.model, "depth")
-    info = read_model_info(path)[1]
-    size = args.size or ((info["height"], info["width"]) if "height" in info else None)
-    if size is None:
-        raise PackdepthError(f"{path}: no training size stored: pass --size HxW")
     images = [_rgb(p) for p in args.inputs]
     Ks = [_K(args.intrinsics, im.shape[1], im.shape[0], p) for im, p in zip(images, args.inputs)]
-    model = load_model(path, kind="depth")
+    model = load(args.model, device="cpu", size=args.size)
     frames = []
-    for p, im, K in zip(args.inputs, images, Ks):
-        x = torch.from_numpy(im).permute(2, 0, 1).float().div(255.0)[None]
-        depth = predict_depth(model, x, size=size)[0, 0].numpy()
-        frames.append(DepthFrame(p.stem, depth, K, im, None))
+    for path, image, K in zip(args.inputs, images, Ks):
+        result = predict(model, image, K=K)
+        frames.append(DepthFrame(path.stem, result.depth, K, image, result.metric))
     return frames
 
 
