@@ -151,6 +151,11 @@ def _check_options(args: argparse.Namespace) -> None:
     if not single and args.out.suffix:
         raise PackdepthError(f"{args.out}: {len(args.inputs)} clouds: --out must be a folder "
                              "(or pass --fuse)")
+    stems = [p.stem for p in args.inputs]
+    if not single and len(set(stems)) < len(stems):
+        twice = next(p for p in args.inputs if stems.count(p.stem) > 1)
+        raise PackdepthError(f"{twice}: another input has the name {twice.stem!r}: one folder "
+                             "holds STEM.ply per input")
     parent = args.out if not single else args.out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -164,12 +169,12 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.io.trajectory import read_kitti_poses
 
     _check_options(args)
-    frames = model_frames(args) if args.model else depth_frames(args)
-    poses = [None] * len(frames)
+    poses = [None] * len(args.inputs)
     if args.fuse:
         poses = list(read_kitti_poses(args.poses))
-        if len(poses) != len(frames):
-            raise PackdepthError(f"{args.poses}: {len(poses)} poses for {len(frames)} inputs")
+        if len(poses) != len(args.inputs):
+            raise PackdepthError(f"{args.poses}: {len(poses)} poses for {len(args.inputs)} inputs")
+    frames = model_frames(args) if args.model else depth_frames(args)
     clouds = [
         depth_to_cloud(f.depth * args.scale, f.K, f.rgb, min_depth=args.min_depth,
                        max_depth=args.max_depth, edge_threshold=args.edge_threshold,

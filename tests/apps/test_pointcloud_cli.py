@@ -113,6 +113,8 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(drive, tmp_path, capsy
         ([str(root / "d0.npz"), str(root / "d1.npz"), "--fuse", "--poses",
           str(root / "poses.txt"), "--out", str(out)], ["poses.txt", "3 poses for 2 inputs"]),
         ([str(root / "d0.npz"), str(root / "d1.npz"), "--out", str(out)], ["must be a folder"]),
+        ([str(root / "d0.npz"), str(root / "d0.png"), "--out", str(tmp_path / "out")],
+         ["d0.npz", "another input has the name 'd0'"]),
         ([str(tmp_path / "missing.npz"), "--out", str(out)], ["missing.npz"]),
     ]
     for args, fragments in cases:
