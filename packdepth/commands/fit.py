@@ -15,8 +15,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Per-sequence self-supervised fitting: train depth + pose on the frames of "
         "one video file, image folder or KITTI raw folder for --minutes, then write "
         "OUT/depth/<frame>.npz (key 'depth', at the frame's own resolution) and "
-        "<frame>_depth.png colours for every frame (as `packdepth infer` writes them), and the "
-        "model in OUT/run/model. Start from a model trained elsewhere with --init (strongly "
+        "<frame>_depth.png colours for every frame (as `packdepth infer` writes them), the "
+        "fitted pose network's camera trajectory (OUT/poses_kitti.txt: camera-to-world 3x4 per "
+        "frame, first frame at identity, for eval-pose --pred-format absolute and evo_traj kitti; "
+        "OUT/poses_relative.txt: T_t->t+1 per pair; OUT/poses.json: frame names and whether the "
+        "translations are metres (velocity supervision) or scale-free; several sequences: "
+        "OUT/poses/<sequence>/), and the model in OUT/run/model. Start from a model trained "
+        "elsewhere with --init (strongly "
         "recommended: e.g. the synthetic-world model of `packdepth demo`).",
     )
     p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")
@@ -28,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--tum", action="store_true",
+                   help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
     add_overrides(p)
     p.set_defaults(func=run)
 
@@ -45,8 +52,12 @@ def run(args: argparse.Namespace) -> int:
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
         intrinsics=args.intrinsics, init=args.init, stride=args.stride,
-        overrides=args.overrides,
+        overrides=args.overrides, tum=args.tum,
     )
     print(f"fitted {result.steps} steps; depth for {result.frames} frames in {result.depth_dir}; "
           f"model in {result.model_dir}")
+    for files in result.trajectories:
+        units = "metres" if files.metric else "scale-free"
+        tum = f", {files.tum}" if files.tum else ""
+        print(f"camera trajectory ({units}, see {files.sidecar.name}): {files.kitti}{tum}")
     return 0
