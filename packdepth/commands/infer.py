@@ -37,6 +37,12 @@ up to one factor; colours then scaled per frame; metric: one range per input, fr
 frame). --scale S multiplies the depth and labels it metric. Files are moved into DIR only
 when the whole run succeeded; an unreadable input stops the run (exit 2, nothing written)
 unless --skip-bad.
+
+--poses: the pose network's camera trajectory of each sequence (a video; all images together,
+in input order) in KITTI odometry format (camera-to-world 3x4 a line, first frame at identity;
+`packdepth eval-pose --pred-format absolute`, `evo_traj kitti`): DIR/poses_kitti.txt for the
+images, DIR/v/poses_kitti.txt for a video v, each with poses_relative.txt and poses.json
+(frame names; metric or scale-free).
 """
 
 
@@ -72,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
     p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
     p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--poses", action="store_true",
+                   help="also write the pose network's camera trajectory per sequence (each "
+                   "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
+    p.add_argument("--tum", action="store_true", help="with --poses: also poses_tum.txt")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave unreadable inputs out with a warning instead of stopping")
     p.set_defaults(func=run)
@@ -85,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.errors import PackdepthError
     from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.outputs import parse_formats
+    from packdepth.inference.poses import sequence_trajectories, write_sequence_trajectories
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
@@ -98,11 +109,20 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.inputs:
         raise PackdepthError("no INPUT given (image files, folders or videos)")
+    if args.poses and args.skip_bad:
+        raise PackdepthError("--poses and --skip-bad: a trajectory needs every frame; drop one")
     model = load(args.model, device=args.device, size=args.size)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _warning_line
+        trajectories = sequence_trajectories(
+            model, args.inputs, out=args.out, recursive=args.recursive, stride=args.stride,
+            max_frames=args.max_frames) if args.poses else []
         summary = infer(model, args.inputs, args.out, options)
+    for files in write_sequence_trajectories(trajectories, args.out, metric=model.metric,
+                                             tum=args.tum):
+        scale = "metres" if files.metric else "scale-free"
+        print(f"camera trajectory ({scale}): {files.kitti}")
     kind = "metric" if summary.metric else "relative"
     rate = summary.frames / max(summary.seconds, 1e-9)
     print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input) for {summary.frames} "
