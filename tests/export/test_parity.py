@@ -51,11 +51,13 @@ def test_resnet18_dynamic_at_several_sizes(tmp_path):
     assert _depth_parity(path, net, [(100, 300)], batch=3) <= TOL  # the batch is free
 
 
-@pytest.mark.parametrize("version", ["A", "B"])
-def test_packnet_small_dynamic(tmp_path, version):
+@pytest.mark.parametrize(("version", "size", "others"), [
+    ("A", (96, 320), [(200, 600), (33, 47)]), ("B", (64, 96), [(81, 113), (32, 32)])],
+    ids=["A", "B"])
+def test_packnet_small_dynamic(tmp_path, version, size, others):
     net = random_net(lambda: PackNetSmall(version))
-    path = _export(net, tmp_path, (96, 320))
-    assert _depth_parity(path, net, [(96, 320), (200, 600), (33, 47)]) <= TOL
+    path = _export(net, tmp_path, size)
+    assert _depth_parity(path, net, [size, *others]) <= TOL
 
 
 def test_fixed_size_graph_pads_and_crops_as_the_network(tmp_path):
@@ -85,11 +87,17 @@ def test_pose_networks_dynamic(tmp_path, factory):
         assert parity(out - eye, ref - eye) <= TOL  # on the motion, not the identity
 
 
+def test_resnet50_dynamic(tmp_path):
+    net = random_net(lambda: ResNetDepth(50))
+    path = _export(net, tmp_path, (64, 96))
+    assert _depth_parity(path, net, [(64, 96), (81, 113)]) <= TOL
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("factory", [lambda: ResNetDepth(50), PackNetSlim01, PackNet01],
-                         ids=["ResNet50", "PackNetSlim01", "PackNet01"])
-def test_large_networks_dynamic(tmp_path, factory):
-    """Each takes 30-70 s here (PackNet01: a 513 MB graph), so at a small size."""
+@pytest.mark.parametrize("factory", [PackNetSlim01, PackNet01], ids=["PackNetSlim01",
+                                                                     "PackNet01"])
+def test_packnet01_sizes_dynamic(tmp_path, factory):
+    """30-50 s each here (PackNet01: a 513 MB graph of 128 M parameters), so at a small size."""
     net = random_net(factory)
     path = _export(net, tmp_path, (64, 96))
     assert _depth_parity(path, net, [(64, 96), (81, 113)]) <= TOL
