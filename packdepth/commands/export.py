@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import add_model_argument, image_size
 
 EPILOG = """\
 graphs (ONNX opset 20, TorchScript exporter; batch size free):
@@ -40,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run folder, "
-                   "monodepth2 folder or packnet-sfm .ckpt")
+    add_model_argument(p)
     p.add_argument("--onnx", type=Path, required=True, metavar="OUT", help="the .onnx file")
     p.add_argument("--size", type=image_size, default=None, help="input HxW to export and check "
                    "at (default: the size the model records, else 192x640)")

@@ -12,17 +12,9 @@ import packdepth.export.onnx as export_module
 from packdepth.cli import main
 from packdepth.export import OnnxDepthModel, OnnxPoseModel
 from tests.export.conftest import parity, rand
+from tests.inference.test_runner import one_line_error
 
 KITTI_FRAME = "2011_09_26/2011_09_26_drive_9999_sync/image_02/data/0000000000.png"
-
-
-def _one_line_error(capsys, *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("packdepth: error: "), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def test_export_writes_a_checked_graph_and_prints_the_figures(saved_model, tmp_path, capsys,
@@ -78,7 +70,7 @@ def test_parity_gate(saved_model, tmp_path, capsys, monkeypatch, skew, written):
         assert code == 0 and out.read_bytes() != b"the previous file"
         return
     assert code == 2
-    err = _one_line_error(capsys, f"{out}: not written: onnxruntime differs from PyTorch by",
+    err = one_line_error(capsys, f"{out}: not written: onnxruntime differs from PyTorch by",
                           "above the tolerance 0.0001")
     figure = float(err.split("PyTorch by ")[1].split()[0])
     assert 2.9e-4 < figure < 3.1e-4  # the skew, measured as max|a-b|/max|b|
@@ -97,7 +89,7 @@ def test_a_graph_onnxruntime_cannot_run_is_one_line(saved_model, tmp_path, capsy
     monkeypatch.setattr(export_module, "make_session", lambda *a, **k: _Failing())
     out = tmp_path / "depth.onnx"
     assert main(["export", str(saved_model), "--onnx", str(out)]) == 2
-    _one_line_error(capsys, f"{out}: not written: onnxruntime cannot run the graph on the "
+    one_line_error(capsys, f"{out}: not written: onnxruntime cannot run the graph on the "
                     "random input 2x3x64x96 ([ONNXRuntimeError] : 1 : FAIL : Concat")
     assert list(tmp_path.iterdir()) == []
 
@@ -130,5 +122,5 @@ def test_bad_input_is_one_line_and_writes_nothing(bad_inputs, saved_model, capsy
     out = bad_inputs / "out" / "x.onnx"
     args = [a.format(root=bad_inputs, model=saved_model) for a in args]
     assert main(["export", *args, "--onnx", str(out)]) == 2
-    _one_line_error(capsys, message.format(root=bad_inputs))
+    one_line_error(capsys, message.format(root=bad_inputs))
     assert not (bad_inputs / "out").exists()
