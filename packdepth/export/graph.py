@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from packdepth.errors import PackdepthError
-from packdepth.networks import DepthNet, PoseNet
+from packdepth.networks import POSE_NETS, DepthNet, PoseNet
 from packdepth.networks.pose_net import POSENET_MIN_SIZE
 
 #: ONNX opset of the exported graphs: the newest the TorchScript exporter of torch 2.13 writes.
@@ -51,7 +51,7 @@ def network_kind(net: nn.Module) -> str:
     if isinstance(net, DepthNet):
         return "depth"
     config = getattr(net, "config", None)
-    if isinstance(config, dict) and config.get("name") in ("PoseNet", "PoseResNet"):
+    if isinstance(config, dict) and config.get("name") in POSE_NETS:
         return "pose"
     raise PackdepthError(f"cannot export {type(net).__name__}: expected a packdepth depth or "
                          "pose network")
@@ -114,7 +114,10 @@ def trace_to_onnx(net: nn.Module, example: tuple[Tensor, ...], dynamic: bool,
         opset: ONNX opset (at most 20 for this exporter).
 
     Returns:
-        The model's bytes (weights inside: PackNet01 is about 515 MB).
+        The model's bytes (weights inside: PackNet01 is about 513 MB).
+
+    Raises:
+        PackdepthError: the network fails while it is traced (one line naming it).
     """
     kind = network_kind(net)
     graph = DepthGraph(net, dynamic) if kind == "depth" else PoseGraph(net)
@@ -135,6 +138,10 @@ def trace_to_onnx(net: nn.Module, example: tuple[Tensor, ...], dynamic: bool,
                               input_names=list(inputs), output_names=list(outputs),
                               dynamic_axes={k: axes[k] for k in (*inputs, *outputs)},
                               do_constant_folding=True)
+    except (RuntimeError, ValueError) as exc:  # e.g. PackNet B at widths it cannot add
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        raise PackdepthError(f"{type(net).__name__}: cannot be exported to ONNX ({lines[0]})"
+                             ) from None
     finally:
         net.train(was_training)
     return buffer.getvalue()

@@ -27,7 +27,7 @@ from packdepth.errors import PackdepthError
 from packdepth.export.check import check_inputs, median_ms, relative_error
 from packdepth.export.graph import OPSET, dynamic_floor, network_kind, trace_to_onnx
 from packdepth.export.metadata import ExportMetadata
-from packdepth.export.runtime import make_session, require
+from packdepth.export.runtime import first_line, make_session, require
 from packdepth.inference.model import Model, load
 from packdepth.io.atomic import write_bytes
 
@@ -225,9 +225,9 @@ def export_onnx(
             try:
                 ours = session.run(None, _feed(kind, tensors))[0]
             except Exception as exc:  # onnxruntime's own exception types
-                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise ParityError(f"{path}: not written: onnxruntime cannot run the graph on "
-                                  f"the {name} input {shape} ({reason})", report) from None
+                                  f"the {name} input {shape} ({first_line(exc)})", report
+                                  ) from None
             ref = _run_torch(net, kind, tensors)
             if kind == "pose":  # compare the motions: |T| ≈ 1 would hide centimetre errors
                 ours, ref = ours - np.eye(4, dtype=np.float32), ref - np.eye(4, dtype=np.float32)

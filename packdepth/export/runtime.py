@@ -53,9 +53,14 @@ def make_session(model: bytes | str | os.PathLike, providers: tuple[str, ...] = 
     try:
         return ort.InferenceSession(str(path), options, providers=list(providers))
     except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...)
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
-        raise PackdepthError(f"{path}: not an ONNX model onnxruntime can load ({reason})"
-                             ) from None
+        raise PackdepthError(f"{path}: not an ONNX model onnxruntime can load "
+                             f"({first_line(exc)})") from None
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message (onnxruntime's run on for pages), or its type."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__
 
 
 def session_metadata(session: Any, path: str | os.PathLike) -> ExportMetadata:

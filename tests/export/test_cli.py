@@ -10,7 +10,9 @@ from PIL import Image
 
 import packdepth.export.onnx as export_module
 from packdepth.cli import main
-from packdepth.export import OnnxDepthModel, OnnxPoseModel
+from packdepth.errors import PackdepthError
+from packdepth.export import OnnxDepthModel, OnnxPoseModel, export_onnx
+from packdepth.networks import PackNetSlim01
 from tests.export.conftest import parity, rand
 from tests.inference.test_runner import one_line_error
 
@@ -124,3 +126,11 @@ def test_bad_input_is_one_line_and_writes_nothing(bad_inputs, saved_model, capsy
     assert main(["export", *args, "--onnx", str(out)]) == 2
     one_line_error(capsys, message.format(root=bad_inputs))
     assert not (bad_inputs / "out").exists()
+
+
+def test_a_network_that_cannot_run_is_one_line(tmp_path):
+    """PackNetSlim01 version B builds but cannot add its skips (as in packnet-sfm)."""
+    with pytest.raises(PackdepthError, match=r"^PackNet: cannot be exported to ONNX \(PackNet "
+                                             "version B needs"):
+        export_onnx(PackNetSlim01("B").eval(), tmp_path / "x.onnx", size=(64, 64))
+    assert list(tmp_path.iterdir()) == []
