@@ -50,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--check-image", type=Path, action="append", default=[], metavar="IMG",
                    help="a real image to check on (repeatable; --pose: the target, then its "
                    "context frames in order); default: embedded street-world frames")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads of onnxruntime and "
+                   "PyTorch for the checks and the timing (default: each library's own)")
     p.add_argument("--tolerance", type=float, default=None,
                    help="largest accepted max|a-b|/max|b| (default 1e-4)")
     p.set_defaults(func=run)
@@ -65,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
     tolerance = TOLERANCE if args.tolerance is None else args.tolerance
     if not (math.isfinite(tolerance) and tolerance > 0):
         raise PackdepthError(f"--tolerance: must be a positive number, got {args.tolerance}")
+    if args.threads is not None and args.threads < 1:
+        raise PackdepthError(f"--threads: must be at least 1, got {args.threads}")
     if args.onnx.is_dir():
         raise PackdepthError(f"{args.onnx}: a folder; --onnx names the file to write")
     model = load(args.model, device="cpu", size=args.size)
     report = export_onnx(model, args.onnx, dynamic=args.dynamic, pose=args.pose,
-                         check_images=args.check_image, tolerance=tolerance)
+                         check_images=args.check_image, tolerance=tolerance,
+                         threads=args.threads)
     print(report.summary())
     print(f"wrote {report.path} (every check within {tolerance:g})")
     return 0

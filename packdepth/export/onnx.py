@@ -55,7 +55,8 @@ class ExportReport:
         metadata: what the file records (:class:`ExportMetadata`).
         checks: every parity comparison; ``tolerance``: the bound they had to meet.
         onnx_ms, torch_ms: median ms per call at ``metadata.size``, batch 1, onnxruntime CPU
-            and PyTorch CPU, measured alternately; ``timing_runs``: calls each.
+            and PyTorch CPU, measured alternately; ``timing_runs``: calls each; ``threads``:
+            the threads each library was given (None: their defaults).
         file_bytes: size of the ONNX file; ``export_seconds``: tracing and serialising.
     """
 
@@ -67,6 +68,7 @@ class ExportReport:
     onnx_ms: float = float("nan")
     torch_ms: float = float("nan")
     timing_runs: int = 0
+    threads: int | None = None
     file_bytes: int = 0
     export_seconds: float = 0.0
 
@@ -84,8 +86,9 @@ class ExportReport:
         lines += [f"  parity {c.input:<28} {c.shape:<24} max|a-b|/max|b| = "
                   f"{c.relative_error:.2e} (max|a-b| {c.max_abs_error:.2e})" for c in self.checks]
         if self.timing_runs:
+            threads = f"{self.threads} threads" if self.threads else "default threads"
             lines.append(f"  CPU ms per call at {m.size[0]}x{m.size[1]}, batch 1 (median of "
-                         f"{self.timing_runs}): onnxruntime {self.onnx_ms:.1f}, "
+                         f"{self.timing_runs}, {threads}): onnxruntime {self.onnx_ms:.1f}, "
                          f"PyTorch {self.torch_ms:.1f}")
         return "\n".join(lines)
 
@@ -181,7 +184,8 @@ def export_onnx(
         tolerance: the largest accepted ``max|onnx − torch| / max|torch|``, per check.
         opset: ONNX opset (at most 20, the TorchScript exporter's newest).
         timing_runs: alternating onnxruntime/PyTorch calls timed at ``size``, batch 1 (0: none).
-        threads: onnxruntime intra-op threads (default: one per core).
+        threads: CPU threads of onnxruntime and of PyTorch (``torch.set_num_threads``, restored
+            afterwards) for the checks and the timing; default: each library's own.
 
     Returns:
         :class:`ExportReport` (``written`` True).
@@ -216,8 +220,10 @@ def export_onnx(
     onnx_bytes = _with_metadata(trace_to_onnx(net, inputs[0][1], dynamic, opset), metadata)
     report = ExportReport(Path(path), metadata, [], tolerance, file_bytes=len(onnx_bytes),
                           export_seconds=time.perf_counter() - start)
-    was_training = net.training
+    was_training, torch_threads = net.training, torch.get_num_threads()
     net.eval()
+    if threads is not None:
+        torch.set_num_threads(threads)
     try:
         session = make_session(onnx_bytes, threads=threads)
         for name, tensors in inputs:
@@ -245,9 +251,10 @@ def export_onnx(
             times = median_ms({"onnx": lambda: session.run(None, feed),
                                "torch": lambda: _run_torch(net, kind, one)}, timing_runs)
             report.onnx_ms, report.torch_ms = times["onnx"], times["torch"]
-            report.timing_runs = timing_runs
+            report.timing_runs, report.threads = timing_runs, threads
     finally:
         net.train(was_training)
+        torch.set_num_threads(torch_threads)
     write_bytes(path, onnx_bytes)
     report.written = True
     return report

@@ -23,8 +23,10 @@ def test_export_writes_a_checked_graph_and_prints_the_figures(saved_model, tmp_p
                                                               kitti_tiny):
     out = tmp_path / "depth.onnx"
     image = kitti_tiny / KITTI_FRAME
+    threads = torch.get_num_threads()
     assert main(["export", str(saved_model), "--onnx", str(out), "--check-image",
-                 str(image)]) == 0
+                 str(image), "--threads", "1"]) == 0
+    assert torch.get_num_threads() == threads  # restored
     printed = capsys.readouterr().out
     assert "parity random" in printed and "parity check image" in printed
     assert "onnxruntime" in printed and f"wrote {out}" in printed
@@ -117,8 +119,9 @@ def bad_inputs(tmp_path, saved_model):
     (["{model}", "--pose", "--check-image", "{root}/image.png"],
      "--check-image: a pose network with 2 context frames is checked on 3 images"),
     (["{model}", "--tolerance", "0"], "--tolerance: must be a positive number"),
+    (["{model}", "--threads", "0"], "--threads: must be at least 1"),
 ], ids=["missing", "image", "text", "no-pose", "dynamic-too-small", "missing-check-image",
-        "pose-check-count", "tolerance"])
+        "pose-check-count", "tolerance", "threads"])
 def test_bad_input_is_one_line_and_writes_nothing(bad_inputs, saved_model, capsys, args,
                                                   message):
     out = bad_inputs / "out" / "x.onnx"
