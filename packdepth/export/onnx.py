@@ -86,7 +86,8 @@ class ExportReport:
         lines += [f"  parity {c.input:<28} {c.shape:<24} max|a-b|/max|b| = "
                   f"{c.relative_error:.2e} (max|a-b| {c.max_abs_error:.2e})" for c in self.checks]
         if self.timing_runs:
-            threads = f"{self.threads} threads" if self.threads else "default threads"
+            threads = (f"{self.threads} thread{'s' if self.threads > 1 else ''}" if self.threads
+                       else "default threads")
             lines.append(f"  CPU ms per call at {m.size[0]}x{m.size[1]}, batch 1 (median of "
                          f"{self.timing_runs}, {threads}): onnxruntime {self.onnx_ms:.1f}, "
                          f"PyTorch {self.torch_ms:.1f}")
