@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from packdepth.config import parse_image_size
 from packdepth.errors import PackdepthError
@@ -18,6 +19,13 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config value, e.g. --set optim.lr=1e-4 --set trainer.max_minutes=10",
     )
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional ``MODEL`` → ``args.model`` (a Path): any form :func:`packdepth.load`
+    accepts."""
+    parser.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run "
+                        "folder, monodepth2 folder or packnet-sfm .ckpt")
 
 
 def image_size(text: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import add_model_argument, image_size
 
 EPILOG = """\
 outputs (below --out, per frame with output name S):
@@ -56,8 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run folder, "
-                   "monodepth2 folder or packnet-sfm .ckpt")
+    add_model_argument(p)
     p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
                    help="image files, folders, videos")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
