@@ -59,6 +59,9 @@ class GroundOptions:
         min_angle_deg: candidates look at least this far below the optical axis (degrees).
         max_points: at most this many candidates (a seeded random sample).
         threshold: RANSAC inlier distance as a fraction of the first height guess.
+        refit_band: the least-squares refit takes the points within ``refit_band x threshold``
+            of the RANSAC plane (RANSAC alone seeks the densest thin slab: with structured
+            depth errors, their extreme rather than their middle).
         max_tilt_deg: planes tilted more than this from horizontal (the camera's x-z plane) are
             not the ground.
         min_inliers: fewest inliers of a plane.
@@ -72,6 +75,7 @@ class GroundOptions:
     min_angle_deg: float = 3.0
     max_points: int = 20000
     threshold: float = 0.02
+    refit_band: float = 3.0
     max_tilt_deg: float = 20.0
     min_inliers: int = 100
     min_inlier_ratio: float = 0.1
@@ -195,6 +199,14 @@ def _ransac_inliers(pts: np.ndarray, opts: GroundOptions) -> np.ndarray | None:
     return ransac.inlier_mask_
 
 
+def _band(pts: np.ndarray, mask: np.ndarray, opts: GroundOptions) -> np.ndarray:
+    """The points within ``refit_band x threshold`` (orthogonal distance) of the plane through
+    the RANSAC inliers ``mask``: the set the least-squares refit uses."""
+    centre, normal, _ = _plane(pts[mask])
+    width = opts.refit_band * opts.threshold * float(np.median(pts[:, 1]))
+    return np.abs((pts - centre) @ normal) < width
+
+
 def _plane(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Total least squares: centroid, unit normal pointing up (-y), singular values."""
     centre = pts.mean(0)
@@ -239,6 +251,10 @@ def fit_ground(points: np.ndarray, camera_height: float = KITTI_CAMERA_HEIGHT,
     n = len(pts)
 
     def none(reason: str, inliers: int = 0) -> GroundFit:
+        steep = _steep_plane(pts, opts) if n >= opts.min_inliers else None
+        if steep is not None:  # the clearer message: most points on one steep plane
+            reason = (f"the points lie on a plane tilted {steep:.0f}° from horizontal (a wall "
+                      f"or slope; at most {opts.max_tilt_deg:g}°)")
         return GroundFit(camera_height, None, None, inliers, n, reason)
 
     if n < opts.min_inliers:
@@ -246,12 +262,8 @@ def fit_ground(points: np.ndarray, camera_height: float = KITTI_CAMERA_HEIGHT,
     mask = _ransac_inliers(pts, opts)
     if mask is None:
         return none(f"no plane within {opts.max_tilt_deg:g}° of horizontal")
-    inl = pts[mask]
+    inl = pts[_band(pts, mask, opts)]
     if len(inl) < max(opts.min_inliers, opts.min_inlier_ratio * n):
-        tilt = _steep_plane(pts, opts)
-        if tilt is not None:
-            return none(f"the points lie on a plane tilted {tilt:.0f}° from horizontal (a wall "
-                        f"or slope; at most {opts.max_tilt_deg:g}°)", len(inl))
         return none(f"too little ground: {len(inl)} of {n} points on the best plane "
                     f"(need {opts.min_inliers} and {opts.min_inlier_ratio:.0%})", len(inl))
     centre, normal, spread = _plane(inl)

@@ -88,8 +88,9 @@ def test_camera_points_go_through_backproject_convention() -> None:
     K = street_K()
     depth = np.full((48, 160), 2.0)
     pts = camera_points(depth, K)
-    assert pts[int(round(K[1, 2])), 0] == pytest.approx(
-        [2.0 * (0 - K[0, 2]) / K[0, 0], 2.0 * (round(K[1, 2]) - K[1, 2]) / K[1, 1], 2.0])
+    row = int(np.rint(K[1, 2]))
+    assert pts[row, 0] == pytest.approx(
+        [2.0 * (0 - K[0, 2]) / K[0, 0], 2.0 * (row - K[1, 2]) / K[1, 1], 2.0])
     with pytest.raises(ValueError):
         camera_points(depth[None], K)
 
