@@ -21,17 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from packdepth.apps.depth_frames import needs_intrinsics, predicted_frames
 from packdepth.apps.ground import GroundFit, GroundOptions, ground_scale, median_scale
-from packdepth.data.intrinsics import Intrinsics, load_intrinsics
+from packdepth.data.intrinsics import Intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import entry_intrinsics
 from packdepth.evaluation.splits import SplitEntry
 from packdepth.inference.model import Model
-from packdepth.inference.predict import DepthResult, as_image, predict_batch
-from packdepth.inference.sources import Frame, Input, expand_inputs, frame_intrinsics, iter_frames
-
-NEEDS_K = ("needs the camera intrinsics to fit the ground plane (--intrinsics or "
-           "--fx/--fy/--cx/--cy)")
+from packdepth.inference.predict import DepthResult
+from packdepth.inference.sources import Frame, Input
 
 
 def rescaled(result: DepthResult, scale: float) -> DepthResult:
@@ -74,7 +72,7 @@ class GroundRescale:
 
     def __call__(self, frame: Frame, result: DepthResult) -> DepthResult:
         if result.K is None:
-            raise PackdepthError(f"{frame.input.path}: --camera-height {NEEDS_K}")
+            raise needs_intrinsics(frame.input.path)
         fit = ground_scale(result.depth, result.K, self.camera_height, self.options)
         self.fits.append((frame.name, fit))
         recent = self._recent.setdefault(frame.input.name, deque(maxlen=self.window))
@@ -116,28 +114,9 @@ def sequence_ground(
     Raises:
         PackdepthError: unreadable inputs, or a frame without intrinsics.
     """
-    if isinstance(intrinsics, (str, os.PathLike)):
-        intrinsics = load_intrinsics(intrinsics)
-    fits: list[tuple[str, GroundFit]] = []
-
-    def flush(frames: list[Frame]) -> None:
-        Ks = [frame_intrinsics(f, intrinsics) for f in frames]
-        for f, K in zip(frames, Ks):
-            if K is None:
-                raise PackdepthError(f"{f.input.path}: --camera-height {NEEDS_K}")
-        results = predict_batch(model, [as_image(f.image) for f in frames], K=Ks)
-        fits.extend((f.name, ground_scale(r.depth, r.K, camera_height, options))
-                    for f, r in zip(frames, results))
-
-    pending: list[Frame] = []
-    for item in expand_inputs(inputs):
-        for frame in iter_frames(item, stride=stride, max_frames=max_frames):
-            pending.append(frame)
-            if len(pending) == batch:
-                flush(pending)
-                pending = []
-    if pending:
-        flush(pending)
+    fits = [(f.name, ground_scale(r.depth, r.K, camera_height, options))
+            for f, r in predicted_frames(model, inputs, intrinsics=intrinsics, stride=stride,
+                                         max_frames=max_frames, batch=batch)]
     return SequenceGround(median_scale(fit for _, fit in fits), fits)
 
 
