@@ -19,7 +19,6 @@ from packdepth.apps.navmap import (
 )
 from packdepth.apps.navmap_eval import occupancy_scores
 from packdepth.apps.route import NoRoute, plan_route
-from packdepth.geometry import backproject
 from tests.apps.streets import CAMERA_HEIGHT, H, W, street, street_K
 
 GRID = GridSpec(cell=0.2, forward=16.0, lateral=6.0)
@@ -97,8 +96,6 @@ def test_the_route_projected_into_the_image_lies_on_the_ground(box_map):
     ground = box_map.frame.to_ground(back)
     assert np.allclose(ground[:, 1], 0.0, atol=0.05)  # on the ground
     assert np.allclose(ground[:, [0, 2]], route.points[inside], atol=0.05)
-    points = backproject(depth.reshape(1, 1, 1, -1), torch.linalg.inv(K)[None])
-    assert points.shape == (1, 3, 1, int(inside.sum()))
 
 
 @pytest.mark.parametrize("seed", [3, 8])
