@@ -12,7 +12,9 @@ Scores: ``precision`` = occupied cells holding a pixel of any non-ground class b
 obstacle heights (vegetation included: hedges and trunks are obstacles too) / occupied cells;
 ``recall`` = obstacle cells marked occupied / obstacle cells;
 ``road_free`` = road cells marked free / road cells; ``road_occupied`` = road cells marked
-occupied / road cells.
+occupied / road cells. With a ``tolerance`` (metres), an occupied cell counts as right when an
+obstacle cell lies within it, and an obstacle cell as found when an occupied one does (the
+usual allowance for depth errors of a cell or two).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from packdepth.apps.ground import camera_points
 from packdepth.apps.navmap import FREE, OCCUPIED, GridSpec, GroundFrame, NavMap
@@ -54,6 +57,15 @@ def _cells_with(spec: GridSpec, pts: np.ndarray, keep: np.ndarray) -> np.ndarray
     return out
 
 
+def _near(cells: np.ndarray, tolerance: float, cell: float) -> np.ndarray:
+    """``cells`` grown by ``tolerance`` metres (a disk)."""
+    r = int(tolerance / cell + 1e-9)
+    if r == 0:
+        return cells
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    return ndimage.binary_dilation(cells, structure=(yy**2 + xx**2) <= r * r)
+
+
 def _ratio(num: int, den: int) -> float:
     return num / den if den else float("nan")
 
@@ -61,6 +73,7 @@ def _ratio(num: int, den: int) -> float:
 def occupancy_scores(
     nav: NavMap, truth: GroundFrame, depth: np.ndarray, K: np.ndarray, labels: np.ndarray, *,
     band: tuple[float, float] = (0.2, 2.0),
+    tolerance: float = 0.0,
     obstacle_classes: Sequence[int] = OBSTACLE_CLASSES,
     road_classes: Sequence[int] = ROAD_CLASSES,
     ground_classes: Sequence[int] = GROUND_CLASSES,
@@ -73,6 +86,7 @@ def occupancy_scores(
         depth: ``[H,W]`` exact depth in metres (0 = none), ``K`` its ``[3,3]`` intrinsics.
         labels: ``[H,W]`` class ids.
         band: obstacle heights above the ground, metres.
+        tolerance: metres (module docstring).
     """
     pts = truth.to_ground(camera_points(depth, K)).reshape(-1, 3)
     lab = np.asarray(labels).reshape(-1)
@@ -84,9 +98,11 @@ def occupancy_scores(
     other = _cells_with(spec, pts, seen & ~np.isin(lab, ground_classes))
     road = _cells_with(spec, pts, seen & np.isin(lab, road_classes)) & ~other
     occupied = nav.state == OCCUPIED
+    near_solid = _near(solid, tolerance, spec.cell)
+    near_occupied = _near(occupied, tolerance, spec.cell)
     return OccupancyScores(
-        precision=_ratio(int((occupied & solid).sum()), int(occupied.sum())),
-        recall=_ratio(int((occupied & obstacle).sum()), int(obstacle.sum())),
+        precision=_ratio(int((occupied & near_solid).sum()), int(occupied.sum())),
+        recall=_ratio(int((near_occupied & obstacle).sum()), int(obstacle.sum())),
         road_free=_ratio(int((road & (nav.state == FREE)).sum()), int(road.sum())),
         road_occupied=_ratio(int((road & occupied).sum()), int(road.sum())),
         occupied_cells=int(occupied.sum()), obstacle_cells=int(obstacle.sum()),
