@@ -21,9 +21,11 @@ The fit (:func:`fit_ground`), in the camera frame (x right, y down, z forward,
    ``threshold`` times a first guess of the height (the median ``y`` of the candidates), so the
    same settings serve relative and metric depth; only planes within ``max_tilt_deg`` of
    horizontal are considered.
-3. A least-squares refit of the plane on the inliers (total least squares: the plane through
-   their centroid normal to their direction of least spread), which gives the unit normal and the
-   camera's height above the plane, in the depth's units.
+3. A least-squares refit (total least squares: the plane through the points' centroid, normal
+   to their direction of least spread) on the points within ``refit_band`` thresholds of the
+   RANSAC plane, which gives the unit normal and the camera's height above the plane, in the
+   depth's units. (RANSAC alone picks the densest thin slab, which for depth errors with a
+   structure, such as a ripple, is their extreme rather than their middle.)
 
 No plane, and then no scale (the depth stays relative; the result says why): fewer than
 ``min_inliers`` inliers or an inlier ratio below ``min_inlier_ratio`` (too little ground in
@@ -59,9 +61,8 @@ class GroundOptions:
         min_angle_deg: candidates look at least this far below the optical axis (degrees).
         max_points: at most this many candidates (a seeded random sample).
         threshold: RANSAC inlier distance as a fraction of the first height guess.
-        refit_band: the least-squares refit takes the points within ``refit_band x threshold``
-            of the RANSAC plane (RANSAC alone seeks the densest thin slab: with structured
-            depth errors, their extreme rather than their middle).
+        refit_band: the refit takes the points within ``refit_band x threshold`` of the RANSAC
+            plane.
         max_tilt_deg: planes tilted more than this from horizontal (the camera's x-z plane) are
             not the ground.
         min_inliers: fewest inliers of a plane.
@@ -122,7 +123,7 @@ class GroundFit:
     @property
     def tilt_deg(self) -> float | None:
         """Angle between the plane and the camera's x-z plane (degrees)."""
-        return None if self.normal is None else math.degrees(math.acos(min(1.0, -self.normal[1])))
+        return None if self.normal is None else _tilt(np.asarray(self.normal))
 
     def describe(self) -> str:
         """One line: the scale and fit, or why there is none."""

@@ -27,7 +27,7 @@ from packdepth.evaluation.splits import SplitEntry
 #: path) names the prediction in error messages.
 Predictor = Callable[[SplitEntry, int], tuple["np.ndarray | torch.Tensor", str]]
 #: ``scaler(entry, depth [H,W]) -> factor or None``: the scale of a prediction found without the
-#: GT (ground-plane scaling, ``packdepth.apps.ground.GroundScaler``); ``None``: none found.
+#: GT (ground-plane scaling, ``packdepth.apps.metric_scale.GroundScaler``); ``None``: none.
 Scaler = Callable[[SplitEntry, np.ndarray], "float | None"]
 
 RESIZE_RULE = "prediction resized to GT resolution, bilinear in inverse depth, align_corners=False"
