@@ -109,6 +109,7 @@ class GroundFit:
 
     @property
     def found(self) -> bool:
+        """Whether a plane was found."""
         return self.reason is None
 
     @property
@@ -118,6 +119,7 @@ class GroundFit:
 
     @property
     def inlier_ratio(self) -> float:
+        """Inliers as a fraction of the candidates (0 to 1)."""
         return self.inliers / self.candidates if self.candidates else 0.0
 
     @property

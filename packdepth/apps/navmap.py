@@ -164,12 +164,13 @@ class NavMap:
     def project(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixels ``[N,2]`` (u, v) of ground positions ``x, z`` ``[N]`` (metres) and whether each
         lies in front of the camera."""
-        pts = torch.from_numpy(self.frame.to_camera(x, z).reshape(1, -1, 1, 3).transpose(0, 3, 1,
-                                                                                            2))
-        pix, depth = project(pts.contiguous(), torch.from_numpy(self.K)[None], return_depth=True)
-        return pix[0, :, 0].numpy(), depth[0, 0, :, 0].numpy() > 0
+        pts = np.ascontiguousarray(self.frame.to_camera(x, z).reshape(-1, 3).T)  # [3,N]
+        pix, depth = project(torch.from_numpy(pts).reshape(1, 3, 1, -1),
+                             torch.from_numpy(self.K)[None], return_depth=True)
+        return pix[0, 0].numpy(), depth[0, 0, 0].numpy() > 0
 
     def counts(self) -> dict[str, int]:
+        """Cells per state: ``{"unknown": n, "free": n, "occupied": n}``."""
         return {name: int((self.state == s).sum()) for s, name in STATE_NAMES.items()}
 
 

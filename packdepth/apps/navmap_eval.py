@@ -47,6 +47,7 @@ class OccupancyScores:
     road_cells: int
 
     def as_dict(self) -> dict:
+        """JSON-ready fields."""
         return asdict(self)
 
 

@@ -88,6 +88,7 @@ class FrameMap:
         }
 
     def picture(self, opts: NavRunOptions) -> np.ndarray:
+        """``[h,w,3]`` uint8: :func:`~packdepth.apps.navmap_draw.draw_navmap` of the frame."""
         title = f"{self.frame.frame}: " + (
             f"route {self.route.length:.1f} m to ({self.route.goal[0]:.1f}, "
             f"{self.route.goal[1]:.1f}) m" if self.route else "no route")
@@ -138,11 +139,13 @@ class _Staged:
         self.files: list[Path] = []
 
     def path(self, name: str) -> Path:
+        """The staged path of output ``name`` (relative to ``out``)."""
         self.files.append(self.stage / name)
         self.files[-1].parent.mkdir(parents=True, exist_ok=True)
         return self.files[-1]
 
     def publish(self) -> list[Path]:
+        """Move every staged file to its name in ``out``; returns the final paths."""
         targets = [self.out / p.relative_to(self.stage) for p in self.files]
         for staged, target in zip(self.files, targets):
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +153,7 @@ class _Staged:
         return targets
 
     def discard(self) -> None:
+        """Remove the staging folder (and ``out`` when this run created it and it is empty)."""
         shutil.rmtree(self.stage, ignore_errors=True)
         if self.created and self.out.is_dir() and not any(self.out.iterdir()):
             self.out.rmdir()

@@ -36,6 +36,7 @@ class Route:
     chosen: bool
 
     def as_dict(self) -> dict:
+        """JSON-ready: ``path_m`` ``[[x, z], ...]`` metres, ``length_m``, ``goal_m``, ``cells``."""
         return {"path_m": [[round(float(x), 4), round(float(z), 4)] for x, z in self.points],
                 "length_m": self.length, "goal_m": list(self.goal), "goal_chosen": self.chosen,
                 "cells": [list(c) for c in self.cells]}
