@@ -9,7 +9,9 @@ metrics): per-image GT median scaling (needs the GT: the upper bound of any sing
 no scaling (the model's own scale) and ground-plane scaling (``packdepth.apps.ground``: the factor
 that puts the fitted road plane 1.65 m below the camera, no GT used; frames without a plane are
 scored unscaled and counted). The spread of the per-frame ratios ``median(gt) / median(pred)``:
-before scaling (the model's scale drift) and after ground scaling (what is left).
+before scaling (the model's scale drift) and after ground scaling (what is left). A first row
+takes the GT itself x 0.3 as the prediction: the method's own error when the geometry is right
+(on KITTI the Velodyne scan: a test of the fit on real roads and of the 1.65 m height).
 
 Data: ``../shared/data/kitti_tiny`` (the 10 frames with Velodyne scans, KITTI protocol: Garg
 crop, 80 m cap) and the held-out synthetic streets (seed 1000, 2 x 50 frames, every 2nd frame
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from packdepth.apps.metric_scale import GroundScaler
 from packdepth.data.synthetic import SynthParams
-from packdepth.evaluation.depth import find_prediction, read_prediction
+from packdepth.evaluation.depth import find_prediction, load_gt_depth, read_prediction
 from packdepth.evaluation.metrics import DepthProtocol
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
 from packdepth.evaluation.splits import SplitEntry
@@ -41,6 +43,7 @@ from packdepth.training.synthetic_recipe import (
 KITTI_DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 KITTI = DepthProtocol(crop="garg", min_depth=1e-3, max_depth=80.0, median_scaling=True)
 CAMERA_HEIGHT = 1.65  # KITTI's colour cameras, and the synthetic world's camera
+ORACLE_FACTOR = 0.3
 KEYS = ("abs_rel", "sq_rel", "rmse", "a1", "ratio_median", "ratio_rel_std",
         "ground_ratio_median", "ground_ratio_rel_std")
 
@@ -85,6 +88,16 @@ def saved(pred_dir: Path):
     return run
 
 
+def oracle(root: Path):
+    """The ground truth itself x 0.3 as a relative prediction (0 where there is none): how well
+    the camera height recovers the scale when the geometry is right (KITTI: its Velodyne)."""
+
+    def run(entry: SplitEntry, index: int):
+        return ORACLE_FACTOR * load_gt_depth(root, entry)[0], f"{entry.name} (GT x 0.3)"
+
+    return run
+
+
 def print_table(title: str, results: dict) -> None:
     print(f"\n{title}\n")
     print("| model | scaling | abs_rel | sq_rel | rmse | a1 | ratio median (std/median) | "
@@ -121,7 +134,8 @@ def main() -> None:
     results: dict = {"camera_height": CAMERA_HEIGHT, "models": {}, "sets": {}}
     start = time.time()
     for title, (root, entries, protocol) in sets.items():
-        results["sets"][title] = {}
+        results["sets"][title] = {
+            "GT x 0.3 (oracle relative depth)": evaluate(root, entries, oracle(root), protocol)}
         for spec in args.model:
             name, path = spec.split("=", 1)
             file = model_file(Path(path))
