@@ -5,7 +5,8 @@ Usage::
     python bench/figures/navmap.py --model demo_out/model [--kitti-model fitted/run/model]
 
 KITTI: frame ``--kitti-frame`` of ``../shared/data/kitti_tiny`` (intrinsics from its
-calibration), the model's depth scaled by the camera height (1.65 m). Synthetic: a held-out street
+calibration), one row from the model's depth scaled by the camera height (1.65 m) and one from
+the frame's Velodyne scan (sparse, metric: the reference). Synthetic: a held-out street
 (seed 1000, 96x320), one row from the renderer's exact depth and one from the model scaled by the
 camera height. Each row: the image with obstacle pixels tinted and the route projected into it |
 the bird's-eye grid (free light, unknown grey, occupied black, robot radius pink) with the route.
@@ -24,7 +25,8 @@ from packdepth.apps.depth_frames import DepthFrame
 from packdepth.apps.navmap_run import NavRunOptions, map_frame
 from packdepth.data.kitti import load_calibration
 from packdepth.data.synthetic import SynthParams, kitti_intrinsics, render_frame, sequence_world
-from packdepth.evaluation.depth import load_image
+from packdepth.evaluation.depth import load_gt_depth, load_image
+from packdepth.evaluation.splits import SplitEntry
 from packdepth.inference import load, predict
 from packdepth.io.atomic import atomic_path
 from packdepth.io.viz import to_uint8_image
@@ -78,8 +80,13 @@ def main() -> None:
     depth = predict(kitti_model, image, K=calib.K)
     label = (f"kitti_tiny {args.kitti_frame:010d}, {args.kitti_label or args.label}, "
              "camera height 1.65 m")
-    save(args.out_dir / "navmap_kitti.png",
-         [picture(image, depth.depth, calib.K, depth.metric, label, KITTI_CREDIT)])
+    entry = SplitEntry(DRIVE, args.kitti_frame)
+    scan, _ = load_gt_depth(args.kitti, entry)
+    save(args.out_dir / "navmap_kitti.png", [
+        picture(image, depth.depth, calib.K, depth.metric, label),
+        picture(image, scan, calib.K, True, f"kitti_tiny {args.kitti_frame:010d}, Velodyne "
+                "scan (sparse, metric reference)", KITTI_CREDIT),
+    ])
 
     params = SynthParams(height=96, width=320, frames=50, seed=HELDOUT_SEED)
     frame = render_frame(sequence_world(params, 0), params, args.synthetic_frame)
