@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from packdepth.config import parse_image_size
@@ -39,3 +40,20 @@ def image_size(text: str) -> tuple[int, int]:
         return parse_image_size(text, "size")
     except PackdepthError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None
+
+
+def add_camera_height(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--camera-height H`` → ``args.camera_height`` (metres, positive, or ``None``)."""
+    parser.add_argument("--camera-height", type=positive_metres, default=None, metavar="H",
+                        help=help)
+
+
+def positive_metres(text: str) -> float:
+    """argparse type: a positive, finite number of metres."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of metres, got {text!r}")
+    return value

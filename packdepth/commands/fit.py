@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_overrides, image_size
+from packdepth.commands._args import add_camera_height, add_overrides, image_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
     p.add_argument("--tum", action="store_true",
                    help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
+    add_camera_height(p, "metres above the road (KITTI 1.65): the depth maps are scaled by the "
+                      "sequence's median ground-plane scale and labelled metric")
     add_overrides(p)
     p.set_defaults(func=run)
 
@@ -49,10 +52,11 @@ def run(args: argparse.Namespace) -> int:
     check_train_size(*args.size, "--size")
     if args.stride < 1:
         raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
+    height = args.camera_height
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
         intrinsics=args.intrinsics, init=args.init, stride=args.stride,
-        overrides=args.overrides, tum=args.tum,
+        overrides=args.overrides, tum=args.tum, camera_height=height,
     )
     print(f"fitted {result.steps} steps; depth for {result.frames} frames in {result.depth_dir}; "
           f"model in {result.model_dir}")
@@ -60,4 +64,17 @@ def run(args: argparse.Namespace) -> int:
         units = "metres" if files.metric else "scale-free"
         tum = f", {files.tum}" if files.tum else ""
         print(f"camera trajectory ({units}, see {files.sidecar.name}): {files.kitti}{tum}")
+    if result.ground is not None:
+        from packdepth.apps.metric_scale import no_plane_summary
+
+        found = sum(fit.found for _, fit in result.ground.fits)
+        if result.ground.scale is None:
+            print(f"packdepth: warning: no ground plane in any of the {len(result.ground.fits)} "
+                  "frames: depth left relative", file=sys.stderr)
+        else:
+            print(f"metric depth: median ground-plane scale {result.ground.scale:.4g} of {found} "
+                  f"frames (camera height {height:g} m)")
+            missing = no_plane_summary(result.ground.fits)
+            if missing:
+                print(f"packdepth: warning: {missing}", file=sys.stderr)
     return 0
