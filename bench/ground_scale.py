@@ -27,11 +27,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from packdepth.apps.metric_scale import GroundScaler
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.data.synthetic import SynthParams
 from packdepth.evaluation.depth import find_prediction, load_gt_depth, read_prediction
 from packdepth.evaluation.metrics import DepthProtocol
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
-from packdepth.evaluation.splits import SplitEntry
 from packdepth.io.checkpoints import load_model, model_file, read_model_info
 from packdepth.training.synthetic_recipe import (
     HELDOUT_SEED,

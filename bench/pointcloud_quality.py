@@ -41,12 +41,8 @@ from scipy.spatial import cKDTree
 from packdepth.apps.pointcloud import PointCloud, depth_to_cloud, voxel_downsample
 from packdepth.apps.pointcloud_views import render_views
 from packdepth.cli import main as cli
-from packdepth.data.kitti import (
-    load_calibration,
-    project_velodyne,
-    read_velodyne,
-    sparse_depth_map,
-)
+from packdepth.data.kitti.calibration import load_calibration
+from packdepth.data.kitti.velodyne import project_velodyne, read_velodyne, sparse_depth_map
 from packdepth.evaluation.depth import predict_depth, read_prediction
 from packdepth.io.checkpoints import load_model, model_file, read_model_info
 from packdepth.io.trajectory import read_kitti_poses, write_kitti_poses

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from packdepth.evaluation.splits import SplitEntry, read_split
+from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.io.checkpoints import load_model, model_file
 from packdepth.io.viz import panel, save_png
 from packdepth.training.synthetic_recipe import example_rows

@@ -23,10 +23,10 @@ from PIL import Image
 
 from packdepth.apps.depth_frames import DepthFrame
 from packdepth.apps.navmap_run import NavRunOptions, map_frame
-from packdepth.data.kitti import load_calibration
+from packdepth.data.kitti.calibration import load_calibration
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.data.synthetic import SynthParams, kitti_intrinsics, render_frame, sequence_world
 from packdepth.evaluation.depth import load_gt_depth, load_image
-from packdepth.evaluation.splits import SplitEntry
 from packdepth.inference import load, predict
 from packdepth.io.atomic import atomic_path
 from packdepth.io.viz import to_uint8_image

@@ -24,9 +24,9 @@ import numpy as np
 from packdepth.apps.depth_frames import needs_intrinsics, predicted_frames
 from packdepth.apps.ground import GroundFit, GroundOptions, ground_scale, median_scale
 from packdepth.data.intrinsics import Intrinsics
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import entry_intrinsics
-from packdepth.evaluation.splits import SplitEntry
 from packdepth.inference.model import Model
 from packdepth.inference.predict import DepthResult
 from packdepth.inference.sources import Frame, Input

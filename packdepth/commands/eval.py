@@ -21,11 +21,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from packdepth.commands._args import add_camera_height, image_size
+from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import find_prediction, read_prediction
 from packdepth.evaluation.metrics import CROPS, DepthProtocol
 from packdepth.evaluation.report import Predictor, evaluate_depth, format_report, model_predictor
-from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.io.atomic import write_text
 
 #: Network input size when neither ``--size`` nor the checkpoint gives one (monodepth2/PackNet

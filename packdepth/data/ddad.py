@@ -29,7 +29,7 @@ import numpy as np
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.images import image_size
 from packdepth.data.intrinsics import check_intrinsics, intrinsics_at
-from packdepth.data.kitti import sparse_depth_map
+from packdepth.data.kitti.velodyne import sparse_depth_map
 from packdepth.data.sequence import FrameRecord, SequenceDataset, samples_from_sequence
 from packdepth.errors import PackdepthError
 

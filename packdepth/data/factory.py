@@ -22,7 +22,7 @@ from packdepth.data.augment import AugmentConfig
 from packdepth.data.ddad import ddad_dataset
 from packdepth.data.folder import folder_dataset, video_dataset
 from packdepth.data.intrinsics import Intrinsics
-from packdepth.data.kitti_dataset import kitti_dataset
+from packdepth.data.kitti.dataset import kitti_dataset
 from packdepth.data.sequence import SequenceDataset
 from packdepth.errors import PackdepthError
 

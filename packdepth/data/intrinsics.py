@@ -3,7 +3,7 @@
 Intrinsics enter packdepth as a YAML/JSON file ``{fx, fy, cx, cy[, width, height]}``
 (:func:`load_intrinsics`; ``fit --intrinsics``, ``data.intrinsics``), as :class:`Intrinsics` in
 Python or ``data.fx/fy/cx/cy`` in a configuration, from KITTI calibration files
-(:func:`packdepth.data.kitti.load_calibration`) and DDAD calibration JSON. All of them are
+(:func:`~packdepth.data.kitti.load_calibration`) and DDAD calibration JSON. All of them are
 checked by :func:`check_intrinsics` against the image size they describe and moved to the frames'
 size by :func:`intrinsics_at`:
 

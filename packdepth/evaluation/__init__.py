@@ -2,7 +2,7 @@
 
 * Depth (:mod:`~packdepth.evaluation.metrics`): KITTI Eigen protocol — Garg/Eigen crop,
   ``1e-3 < gt < 80`` m, per-image median scaling, clamping, mean of per-image metrics.
-* Inputs (:mod:`~packdepth.evaluation.depth`, :mod:`~packdepth.evaluation.splits`): ground truth
+* Inputs (:mod:`~packdepth.evaluation.depth`, :mod:`~packdepth.data.kitti.splits`): ground truth
   from annotated/synthetic PNGs or Velodyne scans, split files, saved predictions, model inference
   with flip post-processing.
 * Reports (:mod:`~packdepth.evaluation.report`): a split's metrics with the protocol stated.
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.evaluation.depth import (
     flip_post_process,
     load_gt_depth,
@@ -27,7 +28,6 @@ from packdepth.evaluation.metrics import (
 )
 from packdepth.evaluation.pose import AteResult, trajectory_ate
 from packdepth.evaluation.report import evaluate_depth, format_report
-from packdepth.evaluation.splits import SplitEntry, read_split
 
 __all__ = [
     "AteResult",

@@ -29,17 +29,11 @@ from torch import Tensor, nn
 
 from packdepth.data.images import read_image
 from packdepth.data.intrinsics import intrinsics_at
-from packdepth.data.kitti import (
-    KittiCalibration,
-    frame_name,
-    gt_depth_path,
-    load_calibration,
-    read_depth_png,
-    velodyne_depth_map,
-    velodyne_path,
-)
+from packdepth.data.kitti.calibration import KittiCalibration, load_calibration
+from packdepth.data.kitti.layout import frame_name, gt_depth_path, read_depth_png, velodyne_path
+from packdepth.data.kitti.splits import SplitEntry
+from packdepth.data.kitti.velodyne import velodyne_depth_map
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.splits import SplitEntry
 
 GT_ANNOTATED = "annotated"
 GT_VELODYNE = "velodyne"

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from packdepth.arrays import to_numpy
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import load_gt_depth, load_image, load_semantic, predict_depth
 from packdepth.evaluation.metrics import (
@@ -21,7 +22,6 @@ from packdepth.evaluation.metrics import (
     depth_metrics_by_class,
     format_table,
 )
-from packdepth.evaluation.splits import SplitEntry
 
 #: ``predict(entry, index) -> (depth [H,W] or [1,1,H,W], label)``; the label (usually a file
 #: path) names the prediction in error messages.

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from packdepth.data.kitti import DEPTH_PNG_SCALE, write_depth_png
+from packdepth.data.kitti.layout import DEPTH_PNG_SCALE, write_depth_png
 from packdepth.errors import PackdepthError
 from packdepth.inference.predict import DepthResult
 from packdepth.io.atomic import atomic_path

@@ -16,11 +16,11 @@ import torch
 from packdepth.arrays import to_numpy
 from packdepth.config import load_config
 from packdepth.data.factory import build_dataset
+from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
 from packdepth.evaluation.pose import frame_pair_errors
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
-from packdepth.evaluation.splits import SplitEntry, read_split
 from packdepth.training.config import TrainConfig
 from packdepth.training.fit import FAST_RECIPE, FROM_SCRATCH
 

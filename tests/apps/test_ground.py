@@ -16,8 +16,8 @@ from packdepth.apps.ground import (
     ground_scale,
     median_scale,
 )
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.evaluation.depth import entry_intrinsics, load_gt_depth
-from packdepth.evaluation.splits import SplitEntry
 from tests.apps.streets import CAMERA_HEIGHT, plane_depth, street, street_K, wall_depth
 
 

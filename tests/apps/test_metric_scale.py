@@ -13,9 +13,9 @@ from PIL import Image
 from packdepth.apps.metric_scale import GroundRescale, sequence_ground
 from packdepth.cli import main
 from packdepth.data.intrinsics import Intrinsics
+from packdepth.data.kitti.splits import read_split
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.evaluation.depth import load_gt_depth
-from packdepth.evaluation.splits import read_split
 from packdepth.inference import InferOptions, infer, predict_batch
 from packdepth.inference.predict import as_image
 from packdepth.inference.sources import Frame, Input

@@ -9,7 +9,7 @@ from PIL import Image
 
 from packdepth.apps.pointcloud import depth_to_cloud, read_ply
 from packdepth.cli import main
-from packdepth.data.kitti import write_depth_png
+from packdepth.data.kitti.layout import write_depth_png
 from packdepth.data.synthetic import SynthParams, kitti_intrinsics, render_sequence
 from packdepth.io.checkpoints import save_model
 from packdepth.io.trajectory import write_kitti_poses

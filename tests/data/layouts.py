@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from packdepth.data.kitti import image_path, write_calib_file, write_depth_png
+from packdepth.data.kitti.calibration import write_calib_file
+from packdepth.data.kitti.layout import image_path, write_depth_png
 
 DATE = "2030_01_01"
 DRIVE = f"{DATE}/{DATE}_drive_0001_sync"

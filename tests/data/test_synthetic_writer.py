@@ -12,13 +12,8 @@ import torch
 from PIL import Image
 
 from packdepth.cli import main
-from packdepth.data.kitti import (
-    drive_dir,
-    gt_depth_path,
-    image_path,
-    load_calibration,
-    read_depth_png,
-)
+from packdepth.data.kitti.calibration import load_calibration
+from packdepth.data.kitti.layout import drive_dir, gt_depth_path, image_path, read_depth_png
 from packdepth.data.synthetic import (
     CLASSES,
     SYNTH_DATE,

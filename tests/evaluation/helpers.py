@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from packdepth.data.kitti import write_calib_file
+from packdepth.data.kitti.calibration import write_calib_file
 
 DATE = "2011_09_26"
 DRIVE = f"{DATE}/{DATE}_drive_0001_sync"

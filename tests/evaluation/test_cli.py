@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from packdepth.cli import main
-from packdepth.data.kitti import gt_depth_path, write_depth_png
+from packdepth.data.kitti.layout import gt_depth_path, write_depth_png
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.evaluation.depth import load_gt_depth, load_image, predict_depth
 from packdepth.evaluation.metrics import crop_mask, depth_metrics
-from packdepth.evaluation.splits import SplitEntry
 from packdepth.io.trajectory import relative_from_absolute, write_kitti_poses
 from tests.evaluation.helpers import DRIVE, KITTI_TINY_DRIVE, ConstantInvDepth
 from tests.evaluation.test_pose import curved_trajectory

@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from packdepth.data.kitti import gt_depth_path, velodyne_path, write_depth_png
+from packdepth.data.kitti.layout import gt_depth_path, velodyne_path, write_depth_png
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import (
     GT_ANNOTATED,
@@ -24,7 +25,6 @@ from packdepth.evaluation.depth import (
     read_class_names,
     read_prediction,
 )
-from packdepth.evaluation.splits import SplitEntry
 from tests.evaluation.helpers import DRIVE, ColumnRampInvDepth, ConstantInvDepth, ImageInvDepth
 
 ENTRY = SplitEntry(DRIVE, 7)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from packdepth.data.kitti import read_depth_png
+from packdepth.data.kitti.layout import read_depth_png
+from packdepth.data.kitti.splits import SplitEntry
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import GT_ANNOTATED, GT_VELODYNE, load_gt_depth
 from packdepth.evaluation.metrics import crop_mask, depth_metrics
-from packdepth.evaluation.splits import SplitEntry
 from tests.evaluation.helpers import KITTI_TINY_DRIVE
 
 SCAN_FRAMES = range(0, 40, 4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from packdepth.data.kitti import read_depth_png
+from packdepth.data.kitti.layout import read_depth_png
 from packdepth.evaluation.depth import read_prediction
 from packdepth.inference.outputs import (
     PNG16_MAX_DEPTH,

@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from packdepth.data.kitti import (
+from packdepth.data.kitti.calibration import write_calib_file
+from packdepth.data.kitti.layout import (
     drive_dir,
     frame_name,
     gt_depth_path,
     image_path,
-    write_calib_file,
     write_depth_png,
 )
 from packdepth.data.synthetic.primitives import CLASSES
@@ -65,7 +65,7 @@ def kitti_timestamp(seconds: float, sequence: int) -> str:
 
 
 def write_calibration(date_dir: Path, params: SynthParams) -> None:
-    """``calib_cam_to_cam.txt`` readable by :func:`packdepth.data.kitti.load_calibration`."""
+    """``calib_cam_to_cam.txt`` readable by :func:`~packdepth.data.kitti.load_calibration`."""
     P = np.zeros((3, 4))
     P[:, :3] = kitti_intrinsics(params.height, params.width)
     write_calib_file(date_dir / "calib_cam_to_cam.txt", {

@@ -1,4 +1,4 @@
-"""Split files: which frames of a KITTI-raw-layout folder to evaluate.
+"""Split files: which frames of a KITTI-raw-layout folder to train on or evaluate.
 
 Two line formats are accepted (blank lines and ``#`` comments are skipped):
 
@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packdepth.data.kitti import frame_name
+from packdepth.data.kitti.layout import SIDES, frame_name
 from packdepth.errors import PackdepthError
+from packdepth.io.atomic import write_text
 
 #: Well-known KITTI split files (names only; get the files from the repositories named).
 STANDARD_SPLITS: dict[str, str] = {
@@ -42,7 +43,6 @@ STANDARD_SPLITS: dict[str, str] = {
 }
 
 _PATH_RE = re.compile(r"^(?P<drive>.+)/image_0(?P<cam>[0-3])/data/(?P<frame>\d+)\.(png|jpe?g)$")
-_SIDES = {"l": 2, "r": 3}
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ def parse_split_line(line: str, lineno: int = 0, source: str = "<split>") -> Spl
     tokens = text.split()
     if len(tokens) >= 2 and tokens[1].isdigit():
         side = tokens[2].lower() if len(tokens) > 2 else "l"
-        if side not in _SIDES:
+        if side not in SIDES:
             raise PackdepthError(f"{source}:{lineno}: side must be 'l' or 'r', got {tokens[2]!r}")
-        return SplitEntry(tokens[0].strip("/"), int(tokens[1]), _SIDES[side], lineno)
+        return SplitEntry(tokens[0].strip("/"), int(tokens[1]), SIDES[side], lineno)
     match = _PATH_RE.match(tokens[0].replace("\\", "/").removeprefix("./"))
     if match is None:
         raise PackdepthError(
@@ -115,3 +115,43 @@ def read_split(path: str | os.PathLike) -> list[SplitEntry]:
     if not entries:
         raise PackdepthError(f"{path}: split file lists no frames")
     return entries
+
+
+def write_split(path: str | os.PathLike, entries: list[SplitEntry]) -> None:
+    """Write a split file (``<date>/<drive> <frame> l|r`` lines) atomically."""
+    side = {cam: name for name, cam in SIDES.items()}
+    write_text(path, "".join(f"{e.drive} {e.frame} {side[e.cam]}\n" for e in entries))
+
+
+def find_drives(root: str | os.PathLike) -> list[str]:
+    """Drive folders (``<date>/<drive>``) under ``root`` that hold ``image_02`` or ``image_03``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise PackdepthError(f"{root}: dataset folder not found")
+    drives = sorted(
+        f"{d.parent.name}/{d.name}"
+        for d in root.glob("*/*")
+        if d.is_dir() and any((d / f"image_0{c}" / "data").is_dir() for c in SIDES.values())
+    )
+    if not drives:
+        raise PackdepthError(f"{root}: no KITTI drive folder (<date>/<drive>/image_02/data)")
+    return drives
+
+
+def frame_indices(drive_path: Path, cam: int) -> list[int]:
+    """The frame indices of a drive folder's camera ``cam`` (its ``.png`` or ``.jpg`` files)."""
+    folder = drive_path / f"image_0{cam}" / "data"
+    files = [*folder.glob("*.png"), *folder.glob("*.jpg")]
+    return sorted({int(p.stem) for p in files if p.stem.isdigit()})
+
+
+def drive_split(
+    root: str | os.PathLike, drive: str, offsets: tuple[int, ...] = (-1, 1), side: str = "l"
+) -> list[SplitEntry]:
+    """Every frame of a drive whose context frames (frame + offset) all exist."""
+    indices = set(frame_indices(Path(root) / drive, SIDES[side]))
+    return [
+        SplitEntry(drive, i, SIDES[side])
+        for i in sorted(indices)
+        if all(i + o in indices for o in offsets)
+    ]

@@ -1,4 +1,4 @@
-"""KITTI calibration reader and Velodyne projection on the real kitti_tiny sample."""
+"""KITTI calibration files, Velodyne projection and depth PNGs on the real kitti_tiny sample."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from packdepth.data.kitti import (
-    load_calibration,
-    read_calib_file,
-    read_depth_png,
-    velodyne_depth_map,
-    velodyne_path,
-    write_calib_file,
-    write_depth_png,
-)
+from packdepth.data.kitti.calibration import load_calibration, read_calib_file, write_calib_file
+from packdepth.data.kitti.layout import read_depth_png, velodyne_path, write_depth_png
+from packdepth.data.kitti.velodyne import velodyne_depth_map
 from packdepth.errors import PackdepthError
 from packdepth.geometry import project
 

@@ -7,13 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from packdepth.data.kitti import (
-    load_calibration,
-    velodyne_depth_map,
-    velodyne_path,
-    write_calib_file,
-)
-from packdepth.data.kitti_dataset import drive_split, find_drives, kitti_dataset, write_split
+from packdepth.data.kitti.calibration import load_calibration, write_calib_file
+from packdepth.data.kitti.dataset import kitti_dataset
+from packdepth.data.kitti.layout import velodyne_path
+from packdepth.data.kitti.splits import drive_split, find_drives, write_split
+from packdepth.data.kitti.velodyne import velodyne_depth_map
 from packdepth.errors import PackdepthError
 from tests.data.layouts import (
     DRIVE,

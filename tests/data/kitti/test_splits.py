@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from packdepth.data.kitti.splits import (
+    STANDARD_SPLITS,
+    SplitEntry,
+    parse_split_line,
+    read_split,
+    write_split,
+)
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.splits import STANDARD_SPLITS, SplitEntry, parse_split_line, read_split
 
 DRIVE = "2011_09_26/2011_09_26_drive_0002_sync"
 
@@ -56,3 +62,11 @@ def test_empty_and_missing_split_files(tmp_path: Path) -> None:
 def test_entry_defaults() -> None:
     e = SplitEntry(DRIVE, 3)
     assert e.cam == 2 and e.drive_dir("/data") == Path("/data") / DRIVE
+
+
+def test_written_split_reads_back_both_sides(tmp_path: Path) -> None:
+    entries = [SplitEntry(DRIVE, 4, 3), SplitEntry(DRIVE, 5, 2)]
+    write_split(tmp_path / "s.txt", entries)
+    assert (tmp_path / "s.txt").read_text() == f"{DRIVE} 4 r\n{DRIVE} 5 l\n"
+    assert [(e.drive, e.frame, e.cam) for e in read_split(tmp_path / "s.txt")] == [
+        (DRIVE, 4, 3), (DRIVE, 5, 2)]

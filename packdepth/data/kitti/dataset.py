@@ -2,7 +2,7 @@
 
 Split files list one target frame per line, e.g. ``2011_09_26/2011_09_26_drive_0022_sync 473 l``
 (drive folder relative to the root, frame index, ``l`` = ``image_02`` / ``r`` = ``image_03``;
-packnet-sfm's image-path lines work too: :mod:`packdepth.evaluation.splits`). Without a split
+packnet-sfm's image-path lines work too: :mod:`packdepth.data.kitti.splits`). Without a split
 file every frame of every drive that has all its context frames is a target (:func:`drive_split`).
 
 Extras are attached when their files exist (paths relative to the drive folder):
@@ -32,62 +32,27 @@ import numpy as np
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.images import image_size
 from packdepth.data.intrinsics import intrinsics_at
-from packdepth.data.kitti import (
-    KittiCalibration,
+from packdepth.data.kitti.calibration import KittiCalibration, load_calibration
+from packdepth.data.kitti.layout import (
+    SIDES,
     frame_name,
     gt_depth_path,
     image_path,
-    load_calibration,
     read_depth_png,
-    velodyne_depth_map,
     velodyne_path,
 )
+from packdepth.data.kitti.splits import (
+    SplitEntry,
+    drive_split,
+    find_drives,
+    frame_indices,
+    read_split,
+)
+from packdepth.data.kitti.velodyne import velodyne_depth_map
 from packdepth.data.sequence import FrameRecord, Sample, SequenceDataset
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.splits import SplitEntry, read_split
-from packdepth.io.atomic import write_text
 
-SIDES = {"l": 2, "r": 3}
 DEPTH_SOURCES = ("auto", "groundtruth", "velodyne", "none")
-
-
-def write_split(path: str | os.PathLike, entries: list[SplitEntry]) -> None:
-    """Write a split file (``<date>/<drive> <frame> l|r`` lines) atomically."""
-    side = {2: "l", 3: "r"}
-    write_text(path, "".join(f"{e.drive} {e.frame} {side[e.cam]}\n" for e in entries))
-
-
-def find_drives(root: str | os.PathLike) -> list[str]:
-    """Drive folders (``<date>/<drive>``) under ``root`` that hold ``image_02`` or ``image_03``."""
-    root = Path(root)
-    if not root.is_dir():
-        raise PackdepthError(f"{root}: dataset folder not found")
-    drives = sorted(
-        f"{d.parent.name}/{d.name}"
-        for d in root.glob("*/*")
-        if d.is_dir() and any((d / f"image_0{c}" / "data").is_dir() for c in SIDES.values())
-    )
-    if not drives:
-        raise PackdepthError(f"{root}: no KITTI drive folder (<date>/<drive>/image_02/data)")
-    return drives
-
-
-def _frame_indices(drive_path: Path, cam: int) -> list[int]:
-    folder = drive_path / f"image_0{cam}" / "data"
-    files = [*folder.glob("*.png"), *folder.glob("*.jpg")]
-    return sorted({int(p.stem) for p in files if p.stem.isdigit()})
-
-
-def drive_split(
-    root: str | os.PathLike, drive: str, offsets: tuple[int, ...] = (-1, 1), side: str = "l"
-) -> list[SplitEntry]:
-    """Every frame of a drive whose context frames (frame + offset) all exist."""
-    indices = set(_frame_indices(Path(root) / drive, SIDES[side]))
-    return [
-        SplitEntry(drive, i, SIDES[side])
-        for i in sorted(indices)
-        if all(i + o in indices for o in offsets)
-    ]
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -147,7 +112,7 @@ class KittiDrive:
         if not self.path.is_dir():
             raise PackdepthError(f"{self.path}: drive folder not found")
         self.calib: KittiCalibration = load_calibration(self.path.parent, cam)
-        self.indices = set(_frame_indices(self.path, cam))
+        self.indices = set(frame_indices(self.path, cam))
 
     @cached_property
     def K(self) -> np.ndarray:
