@@ -28,8 +28,9 @@ from pathlib import Path
 
 from packdepth.apps.metric_scale import GroundScaler
 from packdepth.data.synthetic import SynthParams
-from packdepth.evaluation.depth import find_prediction, load_gt_depth, read_prediction
+from packdepth.evaluation.depth import load_gt_depth, read_prediction
 from packdepth.evaluation.metrics import DepthProtocol
+from packdepth.evaluation.predictions import PredictionFolder
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
 from packdepth.evaluation.splits import SplitEntry
 from packdepth.io.checkpoints import load_model, model_file, read_model_info
@@ -78,11 +79,12 @@ def evaluate(root: Path, entries: list[SplitEntry], predict, protocol: DepthProt
     return rows
 
 
-def saved(pred_dir: Path):
+def saved(pred_dir: Path, entries: list[SplitEntry]):
     """A predictor reading saved depth maps (``packdepth eval --pred-dir``'s lookup)."""
+    folder = PredictionFolder(pred_dir, entries)
 
     def run(entry: SplitEntry, index: int):
-        path = find_prediction(pred_dir, entry, index)
+        path = folder.find(entry, index)
         return read_prediction(path), str(path)
 
     return run
@@ -149,7 +151,7 @@ def main() -> None:
             for spec in args.pred_dir:
                 name, path = spec.split("=", 1)
                 results["models"][name] = {"path": path, "saved": True}
-                results["sets"][title][name] = evaluate(root, entries, saved(Path(path)),
+                results["sets"][title][name] = evaluate(root, entries, saved(Path(path), entries),
                                                         protocol)
         print_table(title, results["sets"][title])
     results["seconds"] = time.time() - start
