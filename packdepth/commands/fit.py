@@ -30,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
     p.add_argument("--size", type=image_size, default=(96, 320),
                    help="training size HxW (default 96x320; at least 16 pixels a side)")
-    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]}: pixels, "
-                   "of the frames as shown upright")
+    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} or "
+                   "{K: 3x3[, width, height]}, or the 3x3 matrix as three rows of numbers: "
+                   "pixels, of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
     p.add_argument("--tum", action="store_true",

@@ -71,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--obstacle-max", type=float, default=2.0,
                    help="highest obstacle point above the ground, metres (default 2)")
     p.add_argument("--intrinsics", type=Path, default=None,
-                   help="YAML/JSON {fx, fy, cx, cy[, width, height]} in pixels (with --model)")
+                   help="YAML/JSON {fx, fy, cx, cy[, width, height]} or {K: 3x3}, or "
+                   "the 3x3 matrix as text, in pixels (with --model)")
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")

@@ -43,7 +43,9 @@ class DataConfig:
         height, width: output resolution; intrinsics are scaled to it.
         offsets: context frame offsets, e.g. ``[-1, 1]``.
         stride: keep every ``stride``-th frame (folder, video).
-        intrinsics: YAML/JSON file ``{fx, fy, cx, cy[, width, height]}`` (folder, video).
+        intrinsics: intrinsics file (folder, video): YAML/JSON ``{fx, fy, cx, cy[, width,
+            height]}`` or ``{K: 3x3[, width, height]}``, or the 3x3 matrix as three rows of text
+            (:func:`~packdepth.data.intrinsics.load_intrinsics`).
         fx, fy, cx, cy: explicit intrinsics in pixels at the frames' native (upright) size (all
             four or none; checked by :func:`~packdepth.data.intrinsics.check_intrinsics`).
         side: KITTI camera, ``l`` (``image_02``) or ``r`` (``image_03``).

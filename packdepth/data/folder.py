@@ -6,9 +6,10 @@ than that mean absolute difference (grayscale in [0, 1], at 64 px wide): the fra
 car add nothing but a zero-motion bias.
 
 Frames are read upright and at full bit depth (:mod:`packdepth.data.images`, :mod:`.video`).
-Intrinsics come from, in order: explicit :class:`Intrinsics`, a YAML/JSON file
-``{fx, fy, cx, cy[, width, height]}`` (scaled when ``width``/``height`` differ from the frames,
-refused for another aspect ratio), or a guess with a warning (:mod:`packdepth.data.intrinsics`).
+Intrinsics come from, in order: explicit :class:`Intrinsics`, a file
+(:func:`~packdepth.data.intrinsics.load_intrinsics`: ``{fx, fy, cx, cy[, width, height]}``, a 3x3
+``K``; scaled when ``width``/``height`` differ from the frames, refused for another aspect
+ratio), or a guess with a warning (:mod:`packdepth.data.intrinsics`).
 
 Videos are decoded with PyAV (``pip install 'packdepth[video]'``); the kept frames are held in
 memory at the output size (``height * width * 3`` bytes each).
