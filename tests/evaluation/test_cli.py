@@ -281,10 +281,11 @@ def test_eval_pose_cli(tmp_path: Path, capsys) -> None:
     assert "ATE mean 0.0000 m" in capsys.readouterr().out
     # camera-to-world poses given as relative ones: N lines instead of N - 1
     code = main(
-        ["eval-pose", "--pred", str(tmp_path / "poses.txt"), "--gt", str(tmp_path / "poses.txt")]
+        ["eval-pose", "--pred", str(tmp_path / "poses.txt"), "--gt", str(tmp_path / "poses.txt"),
+         "--pred-format", "relative"]
     )
     assert code == 2
-    _one_line_error(capsys, "poses.txt: 9 relative poses, expected 8")
+    _one_line_error(capsys, "poses.txt: 9 relative poses (--pred-format), expected 8")
 
 
 def test_checkpoint_path_with_a_real_saved_model(kitti_tiny, tiny_gt, tmp_path) -> None:
