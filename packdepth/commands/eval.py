@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--checkpoint",
         type=Path,
-        help="a packdepth model file (or an import-weights folder holding depth_net.safetensors)",
+        help="a packdepth model file, a model folder holding depth_net.safetensors "
+        "(import-weights --out, a run's model/) or a training run folder",
     )
     source.add_argument(
         "--pred-dir",

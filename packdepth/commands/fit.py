@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} or "
                    "{K: 3x3[, width, height]}, or the 3x3 matrix as three rows of numbers: "
                    "pixels, of the frames as shown upright")
-    p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
+    p.add_argument("--init", help="model folder or file, or training run folder, to start from "
+                   "(depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
     p.add_argument("--tum", action="store_true",
                    help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
