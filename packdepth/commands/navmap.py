@@ -78,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
     p.add_argument("--size", type=image_size, default=None, help="network input HxW")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
-    p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
+    p.add_argument("--stride", type=int, default=1,
+                   help="every N-th frame of videos and every N-th image of folders")
     p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
     p.add_argument("--keep-going", action="store_true",
                    help="draw and record images without a route instead of stopping")
