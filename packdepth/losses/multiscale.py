@@ -109,3 +109,34 @@ def multiscale_photometric(
     photometric = photometric / len(inv_depths)
     smoothness = smoothness / len(inv_depths)
     return ViewSynthesisLoss(photometric + smoothness, photometric, smoothness, masks, warped_full)
+
+
+@dataclass(frozen=True)
+class ViewSynthesisTerm:
+    """The self-supervised core of every run: :func:`multiscale_photometric` on the first
+    ``num_scales`` scales; logs ``photometric``, ``smoothness`` and ``automask_kept`` (the
+    fraction of pixels the auto-mask keeps at scale 0)."""
+
+    num_scales: int = 4
+    automask: bool = True
+    smoothness_weight: float = 1e-3
+    alpha: float = 0.85
+
+    def __call__(self, inputs) -> tuple[Tensor, dict[str, Tensor]]:
+        batch = inputs.batch
+        view = multiscale_photometric(
+            batch["image"],
+            batch["context"],
+            inputs.inv_depths[: self.num_scales],
+            inputs.poses,
+            batch["K"],
+            automask=self.automask,
+            smoothness_weight=self.smoothness_weight,
+            alpha=self.alpha,
+        )
+        named = {
+            "photometric": view.photometric,
+            "smoothness": view.smoothness,
+            "automask_kept": view.masks[0].float().mean(),
+        }
+        return view.total, named

@@ -10,8 +10,12 @@ the first training steps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
+
+from packdepth.losses.term import LossInputs
 
 
 def ground_plane_depth(
@@ -65,3 +69,25 @@ def prior_weight(step: int, weight: float, steps: int) -> float:
     if steps <= 0 or weight <= 0:
         return 0.0
     return weight * max(0.0, 1.0 - step / steps)
+
+
+@dataclass(frozen=True)
+class GroundPriorTerm:
+    """The warm-up towards the ground-plane prior: :func:`log_depth_prior_loss` of the depth
+    against :func:`ground_plane_depth` at ``camera_height`` metres, weighted by
+    :func:`prior_weight` (``weight`` decaying to 0 over ``steps`` steps; nothing once it is 0);
+    scale-invariant unless depth is metric. Logs ``prior``."""
+
+    weight: float
+    steps: int
+    camera_height: float
+    scale_invariant: bool = True
+
+    def __call__(self, inputs: LossInputs) -> tuple[Tensor, dict[str, Tensor]] | None:
+        weight = prior_weight(inputs.step, self.weight, self.steps)
+        if weight <= 0:
+            return None
+        depth = inputs.depth
+        prior = ground_plane_depth(inputs.batch["K"], *depth.shape[-2:], self.camera_height)
+        value = log_depth_prior_loss(depth, prior, self.scale_invariant)
+        return weight * value, {"prior": value}

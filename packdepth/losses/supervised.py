@@ -6,10 +6,14 @@ whose GT is 0 (no measurement).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor
+
+from packdepth.losses.multiscale import inv_depth_to_depth, resize_to
+from packdepth.losses.term import LossInputs
 
 SupervisedKind = Literal["l1", "berhu", "silog"]
 
@@ -55,3 +59,18 @@ def supervised_depth_loss(pred: Tensor, gt: Tensor, kind: SupervisedKind = "l1")
             f"unknown supervised loss {kind!r}; choose from {sorted(SUPERVISED_LOSSES)}"
         )
     return SUPERVISED_LOSSES[kind](pred, gt)
+
+
+@dataclass(frozen=True)
+class SupervisedTerm:
+    """``weight`` × :func:`supervised_depth_loss` of the full-resolution depth (resized to the
+    GT's resolution) against the batch's sparse ``depth_gt``; logs ``supervised``."""
+
+    weight: float
+    kind: SupervisedKind = "l1"
+
+    def __call__(self, inputs: LossInputs) -> tuple[Tensor, dict[str, Tensor]]:
+        gt = inputs.require("depth_gt", "loss.supervised_weight > 0", "depth GT")
+        pred = inv_depth_to_depth(resize_to(inputs.inv_depths[0], tuple(gt.shape[-2:])))
+        value = supervised_depth_loss(pred, gt, self.kind)
+        return self.weight * value, {"supervised": value}

@@ -3,7 +3,11 @@ equal the distance actually travelled, which fixes the metric scale of depth and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor
+
+from packdepth.losses.term import LossInputs
 
 
 def velocity_loss(poses: Tensor, translation_gt: Tensor) -> Tensor:
@@ -19,3 +23,16 @@ def velocity_loss(poses: Tensor, translation_gt: Tensor) -> Tensor:
     """
     pred = poses[..., :3, 3].norm(dim=-1)
     return (pred - translation_gt.to(pred.dtype)).abs().mean()
+
+
+@dataclass(frozen=True)
+class VelocityTerm:
+    """``weight`` × :func:`velocity_loss` against the batch's ``translation_gt``; logs
+    ``velocity`` (metres)."""
+
+    weight: float
+
+    def __call__(self, inputs: LossInputs) -> tuple[Tensor, dict[str, Tensor]]:
+        gt = inputs.require("translation_gt", "loss.velocity_weight > 0", "speed or poses")
+        value = velocity_loss(inputs.poses, gt)
+        return self.weight * value, {"velocity": value}

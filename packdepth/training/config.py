@@ -91,6 +91,12 @@ class LossConfig:
     align_iterations: int = 3
     oracle_pose: bool = False
 
+    def __post_init__(self) -> None:
+        """Settings that contradict each other are refused (one line naming the keys)."""
+        if self.oracle_pose and self.align_pose:
+            raise PackdepthError("loss.oracle_pose and loss.align_pose: the exact poses need no "
+                                 "alignment, set one of them")
+
     @property
     def metric_scale(self) -> bool:
         """Velocity supervision makes depth and pose metric; otherwise they are scale-free."""
@@ -188,9 +194,12 @@ class TrainConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
 
     def __post_init__(self) -> None:
-        """Sizes the training can run at (:func:`check_train_size`); errors name the keys."""
+        """Sizes the training can run at (:func:`check_train_size`) and settings that need each
+        other (``loss.anchor_weight`` needs ``model.init``); errors name the keys."""
         check_train_size(self.data.height, self.data.width, "data.height/data.width",
                          self.trainer.batch_size, self.model.pose.get("name"))
+        if self.loss.anchor_weight > 0 and not self.model.init:
+            raise PackdepthError("loss.anchor_weight > 0 needs model.init (the anchor)")
         if self.val_data is not None:  # validation only runs the depth net: any size
             check_image_size(self.val_data.height, self.val_data.width,
                              "val_data.height/val_data.width")

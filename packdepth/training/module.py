@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from packdepth.arrays import to_numpy
 from packdepth.config import from_dict, to_dict
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.metrics import aggregate_metrics, depth_metrics
-from packdepth.geometry import invert_pose, make_transform
-from packdepth.geometry.align import align_pose
-from packdepth.losses.multiscale import inv_depth_to_depth, multiscale_photometric, resize_to
-from packdepth.losses.prior import ground_plane_depth, log_depth_prior_loss, prior_weight
-from packdepth.losses.supervised import supervised_depth_loss
-from packdepth.losses.velocity import velocity_loss
+from packdepth.evaluation.metrics import DepthProtocol, aggregate_metrics, depth_metrics
+from packdepth.losses.multiscale import inv_depth_to_depth
+from packdepth.losses.term import LossInputs
 from packdepth.networks import build_depth_net, build_pose_net
 from packdepth.networks.base import to_channels_last
 from packdepth.training.config import TrainConfig
+from packdepth.training.objective import Objective, build_loss_terms
+from packdepth.training.pose_refinement import refine_poses
 
-#: Semantic labels equal to this are ignored by the cross-entropy.
-IGNORE_LABEL = 255
+#: What validation scores (``val/*``): no crop, GT depth in (1e-3, 80] m, median scaling; and
+#: ``val/abs_rel_unscaled`` without the median scaling.
+VALIDATION_PROTOCOL = DepthProtocol(crop=None, min_depth=1e-3, max_depth=80.0, median_scaling=True)
+UNSCALED = replace(VALIDATION_PROTOCOL, median_scaling=False)
 
 
 class SelfSupervisedDepth(L.LightningModule):
@@ -47,9 +47,7 @@ class SelfSupervisedDepth(L.LightningModule):
         # The frozen initial depth net of loss.anchor_weight (weights copied in by the trainer
         # from model.init; a submodule so that checkpoints and devices carry it, not optimised).
         self.anchor_net = None
-        if cfg.loss.anchor_weight > 0:
-            if not cfg.model.init:
-                raise PackdepthError("loss.anchor_weight > 0 needs model.init (the anchor)")
+        if cfg.loss.anchor_weight > 0:  # the config ensures model.init is set
             self.anchor_net = build_depth_net(cfg.model.depth).requires_grad_(False)
             for layer in self.anchor_net.modules():  # batch statistics as the depth net's, but
                 if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):  # frozen
@@ -58,6 +56,7 @@ class SelfSupervisedDepth(L.LightningModule):
             self.depth_net.set_initial_depth(cfg.model.init_depth)
         if cfg.trainer.channels_last:
             to_channels_last(self)
+        self.objective = Objective(build_loss_terms(cfg.loss))
         self._bad_steps = 0
         self._val_metrics: list[dict[str, float]] = []
 
@@ -67,15 +66,16 @@ class SelfSupervisedDepth(L.LightningModule):
         return self.depth_net(image)
 
     def compute_losses(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        """All loss terms of a batch; ``total`` is what is optimised."""
-        lc = self.cfg.loss
+        """All loss terms of a batch by name (:mod:`packdepth.training.objective`); ``total`` is
+        what is optimised."""
+        image = batch["image_aug"]
         semantic_logits = None
-        if lc.semantic_weight > 0 and hasattr(self.depth_net, "forward_with_semantics"):
-            inv_depths, semantic_logits = self.depth_net.forward_with_semantics(batch["image_aug"])
+        if self.objective.needs_semantics and hasattr(self.depth_net, "forward_with_semantics"):
+            inv_depths, semantic_logits = self.depth_net.forward_with_semantics(image)
         else:
-            inv_depths = self.depth_net(batch["image_aug"])
+            inv_depths = self.depth_net(image)
         offsets = [int(o) for o in batch["offsets"][0]]
-        poses = self.pose_net(batch["image_aug"], batch["context_aug"], offsets=offsets)
+        poses = self.pose_net(image, batch["context_aug"], offsets=offsets)
         # The networks may run in reduced precision (trainer.precision: bf16-mixed); geometry and
         # losses run in float32.
         inv_depths = [d.float() for d in inv_depths]
@@ -83,99 +83,26 @@ class SelfSupervisedDepth(L.LightningModule):
         anchor = None
         if self.anchor_net is not None:
             with torch.no_grad():
-                anchor = self.anchor_net(batch["image_aug"])[0].float()
+                anchor = self.anchor_net(image)[0].float()
         with torch.autocast(batch["image"].device.type, enabled=False):
-            if lc.oracle_pose:
-                if "pose_gt" not in batch:
-                    raise PackdepthError("loss.oracle_pose is set but the data has no exact poses")
-                poses = batch["pose_gt"].float()
-            elif lc.align_pose:
-                poses = self._aligned(batch, inv_depths[0], poses)
-            return self._losses(batch, inv_depths, poses, semantic_logits, anchor)
+            poses = self.loss_poses(batch, inv_depths[0], poses)
+            inputs = LossInputs(batch, inv_depths, poses, self.global_step, semantic_logits,
+                                anchor)
+            return self.objective(inputs)
 
-    def _aligned(self, batch: dict[str, Any], inv_depth: Tensor, poses: Tensor) -> Tensor:
-        """The pose net's ``[B,N,4,4]`` poses, refined by photometric alignment with the current
-        (detached) depth; the correction is a constant, so the pose net keeps its gradient."""
+    def loss_poses(self, batch: dict[str, Any], inv_depth: Tensor, poses: Tensor) -> Tensor:
+        """The poses the losses use: the data's exact ones (``loss.oracle_pose``), the pose
+        net's refined by alignment (``loss.align_pose``), or the pose net's as they are."""
         lc = self.cfg.loss
-        b, n = poses.shape[:2]
-        context = batch["context"]
-        target = batch["image"].unsqueeze(1).expand_as(context).flatten(0, 1)
-        depth = inv_depth_to_depth(inv_depth.detach()).unsqueeze(1).expand(-1, n, -1, -1, -1)
-        K = batch["K"].unsqueeze(1).expand(-1, n, -1, -1).flatten(0, 1)
-        flat = poses.flatten(0, 1)
-        refined = align_pose(target, context.flatten(0, 1), depth.flatten(0, 1), K, flat,
-                             levels=tuple(lc.align_levels), iterations=lc.align_iterations)
-        correction = refined @ invert_pose(flat.detach())
-        composed = correction @ flat
-        if lc.metric_scale:
-            # The alignment fits the translation's length to the current depth's scale, which
-            # is arbitrary; keep the pose net's (velocity-supervised) length so that the
-            # photometric loss carries the metric scale into the depth.
-            t = composed[:, :3, 3]
-            length = flat[:, :3, 3].norm(dim=-1, keepdim=True)
-            t = t * (length / t.detach().norm(dim=-1, keepdim=True).clamp_min(1e-9))
-            composed = make_transform(composed[:, :3, :3], t)
-        return composed.view(b, n, 4, 4)
-
-    def _losses(
-        self,
-        batch: dict[str, Any],
-        inv_depths: list[Tensor],
-        poses: Tensor,
-        semantic_logits: Tensor | None,
-        anchor_inv_depth: Tensor | None = None,
-    ) -> dict[str, Tensor]:
-        lc = self.cfg.loss
-        view = multiscale_photometric(
-            batch["image"],
-            batch["context"],
-            inv_depths[: lc.num_scales],
-            poses,
-            batch["K"],
-            automask=lc.automask,
-            smoothness_weight=lc.smoothness_weight,
-            alpha=lc.ssim_alpha,
-        )
-        out = {
-            "photometric": view.photometric,
-            "smoothness": view.smoothness,
-            "automask_kept": view.masks[0].float().mean(),
-        }
-        total = view.total
-        if lc.velocity_weight > 0:
-            if "translation_gt" not in batch:
-                raise PackdepthError("loss.velocity_weight > 0 but the data has no speed or poses")
-            out["velocity"] = velocity_loss(poses, batch["translation_gt"])
-            total = total + lc.velocity_weight * out["velocity"]
-        if lc.supervised_weight > 0:
-            if "depth_gt" not in batch:
-                raise PackdepthError("loss.supervised_weight > 0 but the data has no depth GT")
-            gt = batch["depth_gt"]
-            pred = inv_depth_to_depth(resize_to(inv_depths[0], tuple(gt.shape[-2:])))
-            out["supervised"] = supervised_depth_loss(pred, gt, lc.supervised_kind)
-            total = total + lc.supervised_weight * out["supervised"]
-        w_prior = prior_weight(self.global_step, lc.prior_weight, lc.prior_steps)
-        scale_free = not lc.metric_scale
-        if w_prior > 0 or anchor_inv_depth is not None:
-            depth = inv_depth_to_depth(inv_depths[0])
-        if w_prior > 0:
-            prior = ground_plane_depth(batch["K"], *depth.shape[-2:], lc.camera_height)
-            out["prior"] = log_depth_prior_loss(depth, prior, scale_free)
-            total = total + w_prior * out["prior"]
-        if anchor_inv_depth is not None:
-            everywhere = torch.ones_like(depth, dtype=torch.bool)
-            anchor = inv_depth_to_depth(anchor_inv_depth)
-            out["anchor"] = log_depth_prior_loss(depth, anchor, scale_free, mask=everywhere)
-            total = total + lc.anchor_weight * out["anchor"]
-        if semantic_logits is not None:
-            if "semantic" not in batch:
-                raise PackdepthError("loss.semantic_weight > 0 but the data has no semantic labels")
-            labels = batch["semantic"]
-            logits = resize_to(semantic_logits.float(), tuple(labels.shape[-2:]))
-            out["semantic"] = F.cross_entropy(logits, labels.long(), ignore_index=IGNORE_LABEL)
-            total = total + lc.semantic_weight * out["semantic"]
-        out["total"] = total
-        return out
+        if lc.oracle_pose:
+            if "pose_gt" not in batch:
+                raise PackdepthError("loss.oracle_pose is set but the data has no exact poses")
+            return batch["pose_gt"].float()
+        if lc.align_pose:
+            return refine_poses(batch["image"], batch["context"], inv_depth, batch["K"], poses,
+                                levels=tuple(lc.align_levels), iterations=lc.align_iterations,
+                                keep_length=lc.metric_scale)
+        return poses
 
     # ----------------------------------------------------------------- training
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor | None:
@@ -286,10 +213,10 @@ class SelfSupervisedDepth(L.LightningModule):
             if not (gt > 0).any():
                 continue
             pred = to_numpy(depth[i, 0])  # bfloat16 under mixed precision
-            metrics = depth_metrics(pred, gt, crop=None, max_depth=80.0, median_scaling=True)
-            metrics["abs_rel_unscaled"] = depth_metrics(
-                pred, gt, crop=None, max_depth=80.0, median_scaling=False
-            )["abs_rel"]
+            metrics = depth_metrics(pred, gt, **VALIDATION_PROTOCOL.metric_kwargs())
+            metrics["abs_rel_unscaled"] = depth_metrics(pred, gt, **UNSCALED.metric_kwargs())[
+                "abs_rel"
+            ]
             self._val_metrics.append(metrics)
         return {"depth": depth}
 

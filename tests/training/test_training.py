@@ -197,7 +197,7 @@ def test_pose_alignment_lowers_the_photometric_loss_and_keeps_pose_gradients(wor
     depth = torch.where(depth > 0, depth, torch.full_like(depth, 80.0))  # sky: far
     inv = [1.0 / depth]
     raw = module.pose_net(batch["image"], batch["context"], offsets=[-1, 1])
-    aligned = module._aligned(batch, inv[0], raw)
+    aligned = module.loss_poses(batch, inv[0], raw)
 
     def loss(poses):
         torch.manual_seed(0)
@@ -255,8 +255,8 @@ def test_metric_alignment_keeps_the_pose_nets_translation_length(world, tmp_path
     inv = 1.0 / (3.0 * depth)  # the right shape at the wrong scale
     raw = metric.pose_net(batch["image"], batch["context"], offsets=[-1, 1])
     with torch.no_grad():
-        scale_free = free._aligned(batch, inv, raw.detach())
-    kept = metric._aligned(batch, inv, raw)
+        scale_free = free.loss_poses(batch, inv, raw.detach())
+    kept = metric.loss_poses(batch, inv, raw)
     length = raw[..., :3, 3].norm(dim=-1)
     torch.testing.assert_close(kept[..., :3, 3].norm(dim=-1), length)
     assert (scale_free[..., :3, 3].norm(dim=-1) - length).abs().max() > 1e-3  # it would rescale
@@ -282,7 +282,7 @@ def test_pose_alignment_runs_in_float32_under_bf16_autocast(world, tmp_path, mon
     monkeypatch.setattr(module.depth_net, "forward", lambda image: inv)
     monkeypatch.setattr(module.pose_net, "forward", lambda *args, **kwargs: raw)
     seen: list[torch.Tensor] = []
-    monkeypatch.setattr(module, "_losses", lambda _b, _d, poses, *_: seen.append(poses))
+    monkeypatch.setattr(module, "objective", lambda inputs: seen.append(inputs.poses))
     with torch.no_grad():
         module.compute_losses(batch)
         with torch.autocast("cpu", dtype=torch.bfloat16):
