@@ -4,8 +4,9 @@
     .venv/bin/python bench/train_synthetic.py --minutes 15 --velocity         # metric scale
     .venv/bin/python bench/train_synthetic.py --minutes 15 --set model.depth="{name: PackNetSmall}"
 
-Trains with the recipe of `packdepth demo` (DEMO_OVERRIDES), prints a markdown table (model with
-and without median scaling, constant-depth baseline) and the pose net's median per-frame errors
+Trains with the recipes of `packdepth demo` (SYNTHETIC_RECIPES; + recipes/velocity.yaml with
+--velocity) through the demo's own pipeline (render_train_score), prints a markdown table (model
+with and without median scaling, constant-depth baseline) and the pose net's median per-frame errors
 against the exact relative poses, and writes OUT/results.json. The training streets (seed 0) and
 held-out streets (seed 1000) differ.
 """
@@ -13,24 +14,19 @@ held-out streets (seed 1000) differ.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from record import save_result
 
 from packdepth.data.synthetic import SynthParams
-from packdepth.io.checkpoints import DEPTH_FILE, POSE_FILE, load_model
-from packdepth.training.run import train
+from packdepth.io.checkpoints import POSE_FILE, load_model
 from packdepth.training.synthetic_recipe import (
-    DEMO_OVERRIDES,
     HELDOUT_SEED,
     SYNTHETIC_PROTOCOL,
-    VELOCITY_OVERRIDES,
-    heldout_entries,
-    prepare_world,
-    score_heldout,
+    SYNTHETIC_RECIPES,
+    World,
+    render_train_score,
     score_pose_net,
-    synthetic_train_config,
 )
 
 
@@ -52,28 +48,18 @@ def main() -> None:
     size = (args.height, args.width)
     tag = f"{args.height}x{args.width}{'_dyn' if args.dynamic else ''}{'_jam' if args.jam else ''}"
     params = dict(height=args.height, width=args.width, dynamic=args.dynamic, jam=args.jam)
-    world = prepare_world(
-        args.data / f"train_{tag}_{args.sequences}x{args.frames}",
-        SynthParams(frames=args.frames, seed=0, **params),
-        args.sequences,
+    run = render_train_score(
+        World(args.data / f"train_{tag}_{args.sequences}x{args.frames}",
+              SynthParams(frames=args.frames, seed=0, **params), args.sequences),
+        World(args.data / f"heldout_{tag}", SynthParams(frames=50, seed=HELDOUT_SEED, **params), 2),
+        args.out / "run",
+        [f"trainer.max_minutes={args.minutes}", "trainer.progress_bar=false", *args.overrides],
+        recipes=(*SYNTHETIC_RECIPES, "velocity") if args.velocity else SYNTHETIC_RECIPES,
+        every=2,
         progress=print,
     )
-    heldout = prepare_world(
-        args.data / f"heldout_{tag}", SynthParams(frames=50, seed=HELDOUT_SEED, **params), 2
-    )
-    overrides = [
-        *DEMO_OVERRIDES,
-        f"trainer.max_minutes={args.minutes}",
-        "trainer.progress_bar=false",
-    ]
-    if args.velocity:
-        overrides += VELOCITY_OVERRIDES
-    cfg = synthetic_train_config(world, args.out / "run", *size, overrides + args.overrides)
-    start = time.time()
-    result = train(cfg)
-    minutes = (time.time() - start) / 60
-    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
-    scores = score_heldout(model, heldout, size, heldout_entries(heldout, every=2))
+    cfg, result, scores, minutes = run.cfg, run.result, run.scores, run.minutes
+    heldout = args.data / f"heldout_{tag}"
     header = (
         f"{cfg.model.depth['name']} + {cfg.model.pose['name']}, {args.height}x{args.width}, "
         f"{result.global_step} steps (batch {cfg.trainer.batch_size}) in {minutes:.1f} min, "

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -127,27 +128,84 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def load_config(cls: type[T], path: str | os.PathLike | None, overrides: list[str] = ()) -> T:
-    """Read YAML (or start from the defaults when ``path`` is None), apply overrides, build."""
+#: The configurations that ship with packdepth: ready-made training configs and, in
+#: ``recipes/``, the partial ones that ``demo``, ``fit`` and the benchmarks compose.
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+RECIPE_DIR = CONFIG_DIR / "recipes"
+
+
+def recipe(name: str) -> Path:
+    """The shipped recipe ``configs/recipes/<name>.yaml``."""
+    return RECIPE_DIR / f"{name}.yaml"
+
+
+def _section_type(cls: Any, key: str) -> Any:
+    """The dataclass type of field ``key`` of dataclass ``cls`` (also inside ``X | None``), or
+    ``None`` when the field is not a configuration section."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    tp = typing.get_type_hints(cls).get(key)
+    candidates = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union,
+                                                                   types.UnionType) else (tp,)
+    return next((t for t in candidates if dataclasses.is_dataclass(t)), None)
+
+
+def merge_config(cls: Any, base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """``overlay`` over ``base``: sections (dataclass fields of ``cls``) merge key by key, any
+    other value (a network's ``{name: ...}`` mapping, a list) is replaced whole."""
+    out = dict(base)
+    for key, value in overlay.items():
+        section = _section_type(cls, key)
+        if section is not None and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(section, out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_config_file(cls: Any, path: str | os.PathLike) -> dict[str, Any]:
+    """A YAML config file as a mapping, its ``include:`` files (paths relative to it, merged in
+    order by :func:`merge_config`) under its own keys; errors name the file."""
+    path = Path(path)
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PackdepthError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" (line {line + 1})" if line is not None else ""
+        raise PackdepthError(f"{path}: not valid YAML{where}") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise PackdepthError(f"{path}: expected a mapping at the top level")
+    data = loaded or {}
+    includes = data.pop("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list):
+        raise PackdepthError(f"{path}: include: expected a file or a list of files")
+    merged: dict[str, Any] = {}
+    for name in includes:
+        merged = merge_config(cls, merged, read_config_file(cls, path.parent / str(name)))
+    return merge_config(cls, merged, data)
+
+
+def load_config(
+    cls: type[T],
+    path: str | os.PathLike | Sequence[str | os.PathLike] | None,
+    overrides: Sequence[str] = (),
+) -> T:
+    """Read YAML (or start from the defaults when ``path`` is None; several files are merged in
+    order, e.g. recipes, by :func:`merge_config`), apply overrides, build."""
+    paths = [] if path is None else [path] if isinstance(path, (str, os.PathLike)) else list(path)
     data: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except FileNotFoundError:
-            raise PackdepthError(f"{path}: config file not found") from None
-        except yaml.YAMLError as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            where = f" (line {line + 1})" if line is not None else ""
-            raise PackdepthError(f"{path}: not valid YAML{where}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise PackdepthError(f"{path}: expected a mapping at the top level")
-        data = loaded or {}
+    for file in paths:
+        data = merge_config(cls, data, read_config_file(cls, file))
     apply_overrides(data, list(overrides))
     try:
         return from_dict(cls, data)
     except PackdepthError as exc:
-        raise PackdepthError(f"{path}: {exc}" if path is not None else str(exc)) from None
+        where = ", ".join(str(p) for p in paths)
+        raise PackdepthError(f"{where}: {exc}" if paths else str(exc)) from None
 
 
 def check_image_size(height: Any, width: Any, what: str, minimum: int = 1,

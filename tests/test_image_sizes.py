@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from packdepth.cli import main
-from packdepth.config import check_image_size, parse_image_size
+from packdepth.config import CONFIG_DIR, check_image_size, parse_image_size
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.errors import PackdepthError
 from packdepth.io.checkpoints import save_model
@@ -67,9 +67,8 @@ def test_training_sizes_below_the_minimum_are_one_line(world, tmp_path, capsys) 
     _one_line_error(capsys, "--size: 8x80 is too small", f"at least {TRAIN_MIN_SIZE} pixels")
     assert main(["demo", "--out", str(tmp_path / "d"), "--size", "15x80"]) == 2
     _one_line_error(capsys, "--size: 15x80", f"at least {TRAIN_MIN_SIZE}")
-    config = ["train", "configs/synthetic_cpu.yaml", "--set", f"data.root={world}",
+    config = ["train", str(CONFIG_DIR / "synthetic_cpu.yaml"), "--set", f"data.root={world}",
               "--set", f"trainer.out_dir={tmp_path / 'r'}"]
-    config[1] = str(Path(__file__).resolve().parents[1] / config[1])
     assert main([*config, "--set", "data.height=8"]) == 2
     _one_line_error(capsys, "data.height/data.width: 8x320 is too small")
     assert main([*config, "--set", "data.height=16", "--set", "data.width=16",

@@ -33,18 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from packdepth.data.synthetic import SynthParams
     from packdepth.io.atomic import write_text
-    from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
     from packdepth.io.viz import panel, save_png
     from packdepth.training.config import check_train_size
-    from packdepth.training.run import train
     from packdepth.training.synthetic_recipe import (
-        DEMO_OVERRIDES,
         HELDOUT_SEED,
+        World,
         example_rows,
-        heldout_entries,
-        prepare_world,
-        score_heldout,
-        synthetic_train_config,
+        render_train_score,
     )
 
     if args.minutes <= 0:
@@ -53,28 +48,25 @@ def run(args: argparse.Namespace) -> int:
     h, w = args.size
     out: Path = args.out
     start = time.time()
-    # the whole training config first: a bad --set or model.init is refused before any rendering
-    overrides = [*DEMO_OVERRIDES, f"trainer.max_minutes={args.minutes}", *args.overrides]
-    cfg = synthetic_train_config(out / "data" / "train", out / "run", h, w, overrides)
-    if cfg.model.init:
-        check_model_files(cfg.model.init)
-    print(f"[1/4] rendering {args.sequences} training streets and 1 held-out street ({h}x{w})")
-    prepare_world(
-        out / "data" / "train", SynthParams(height=h, width=w, frames=args.frames, seed=0),
-        args.sequences,
+    stages = {
+        "render": f"[1/4] rendering {args.sequences} training streets and 1 held-out street "
+                  f"({h}x{w})",
+        "train": f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})",
+        "score": "[3/4] evaluating on the held-out street (exact ground truth)",
+    }
+    run = render_train_score(
+        World(out / "data" / "train", SynthParams(height=h, width=w, frames=args.frames, seed=0),
+              args.sequences),
+        World(out / "data" / "heldout",
+              SynthParams(height=h, width=w, frames=40, seed=HELDOUT_SEED), 1),
+        out / "run",
+        [f"trainer.max_minutes={args.minutes}", *args.overrides],
+        announce=lambda stage: print(stages[stage]),
     )
-    heldout = prepare_world(
-        out / "data" / "heldout", SynthParams(height=h, width=w, frames=40, seed=HELDOUT_SEED), 1
-    )
-    print(f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})")
-    result = train(cfg)
-    print("[3/4] evaluating on the held-out street (exact ground truth)")
-    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
-    entries = heldout_entries(heldout)
-    scores = score_heldout(model, heldout, (h, w), entries)
+    cfg, scores, entries = run.cfg, run.scores, run.entries
     header = (
         f"packdepth demo: {cfg.model.depth['name']} + {cfg.model.pose['name']} at {h}x{w}, "
-        f"{result.global_step} steps in {args.minutes:g} min on the synthetic world "
+        f"{run.result.global_step} steps in {args.minutes:g} min on the synthetic world "
         f"(seed 0), scored on a held-out street (seed {HELDOUT_SEED})."
     )
     table = scores.table()
@@ -88,11 +80,12 @@ def run(args: argparse.Namespace) -> int:
         ) + "\n",
     )
     print("[4/4] writing the picture and the model")
+    heldout = out / "data" / "heldout"
     picks = [entries[i] for i in range(0, len(entries), max(1, len(entries) // 4))][:4]
-    save_png(out / "depth_examples.png", panel(example_rows(model, heldout, picks, (h, w))))
+    save_png(out / "depth_examples.png", panel(example_rows(run.model, heldout, picks, (h, w))))
     (out / "model").mkdir(exist_ok=True)
     for name in ("depth_net.safetensors", "pose_net.safetensors"):
-        (out / "model" / name).write_bytes((result.model_dir / name).read_bytes())
+        (out / "model" / name).write_bytes((run.result.model_dir / name).read_bytes())
     print(f"\n{header}\n\n{table}\n")
     print(f"wrote {out}/metrics.md, metrics.json, depth_examples.png (input | predicted | GT), "
           f"model/  [{(time.time() - start) / 60:.1f} min]")

@@ -12,12 +12,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train depth + pose networks self-supervised (Lightning)",
-        description="Train per a YAML config (see configs/). Writes OUT_DIR/config.yaml, "
+        description="Train per a YAML config (see packdepth/configs/; a config may list others "
+        "under include:, e.g. recipes/fast_cpu.yaml). Writes OUT_DIR/config.yaml, "
         "TensorBoard and CSV logs, checkpoints (last.ckpt every trainer.checkpoint_every_steps "
         "steps and at the end, best by val/abs_rel; written atomically) and model/ (packdepth "
         "format).",
     )
-    p.add_argument("config", help="YAML config file (configs/*.yaml)")
+    p.add_argument("config", help="YAML config file (packdepth/configs/*.yaml)")
     add_overrides(p)
     p.add_argument("--resume", metavar="CKPT",
                    help="continue a run from a Lightning checkpoint, e.g. OUT_DIR/checkpoints/"

@@ -1,4 +1,5 @@
-"""The training configuration schema (YAML files in ``configs/``, overrides with ``--set``)."""
+"""The training configuration schema (YAML files in ``packdepth/configs/``, overrides with
+``--set``)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from packdepth.config import load_config
+from packdepth.config import load_config, recipe
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.factory import DataConfig, build_dataset, config_intrinsics
 from packdepth.data.intrinsics import resolve_intrinsics
@@ -42,23 +42,6 @@ def detect_kind(source: Path) -> str:
     return "folder"
 
 
-#: More learning per CPU minute (bench/train_synthetic.py): one full-resolution loss scale, bf16
-#: where the CPU has it, poses refined by photometric alignment, one learning-rate drop at 75 %.
-FAST_RECIPE = [
-    "loss.num_scales=1",
-    "trainer.precision=auto",
-    "trainer.channels_last=true",
-    "loss.align_pose=true",
-    "optim.decay_at=0.75",
-    "optim.gamma=0.1",
-]
-#: From a pretrained model (--init): stay near its depth where view synthesis is ambiguous
-#: (see loss.anchor_weight); measured on kitti_tiny in bench/fit_kitti.py.
-ANCHORED = ["loss.anchor_weight=0.1"]
-#: From scratch: the ground-plane warm-up against the far-depth collapse, a faster pose net.
-FROM_SCRATCH = ["loss.prior_weight=0.1", "optim.pose_lr=1e-3"]
-
-
 @dataclass
 class FitResult:
     """Where the fitted model, the per-frame depth maps and the camera trajectories are;
@@ -84,7 +67,8 @@ def fit_config(
     overrides: list[str] = (),
     pattern: str | None = None,
 ) -> TrainConfig:
-    """The training config of a fit (FAST_RECIPE, then ANCHORED or FROM_SCRATCH) + overrides;
+    """The training config of a fit: the recipes ``fast_cpu`` then ``anchored`` (with ``init``)
+    or ``from_scratch``, the source's settings, then ``overrides``;
     ``pattern``: the glob of an image folder's frames (``data.pattern``)."""
     kind = detect_kind(source)
     if pattern and kind != "folder":
@@ -99,17 +83,17 @@ def fit_config(
         "data.skip_static=0.005" if kind in ("folder", "video") else "data.skip_static=0",
         f"trainer.out_dir={out / 'run'}",
         f"trainer.max_minutes={minutes}",
-        "trainer.max_epochs=100000",
         "trainer.batch_size=4",
         "optim.lr=1e-4",
     ]
-    base += FAST_RECIPE
-    base += [f"model.init={init}", *ANCHORED] if init else FROM_SCRATCH
+    if init:
+        base.append(f"model.init={init}")
     if intrinsics:
         base.append(f"data.intrinsics={intrinsics}")
     if pattern:
         base.append(f"data.pattern={json.dumps(pattern)}")  # quoted: '*' starts a YAML alias
-    cfg = load_config(TrainConfig, None, base + list(overrides))
+    recipes = [recipe("fast_cpu"), recipe("anchored" if init else "from_scratch")]
+    cfg = load_config(TrainConfig, recipes, base + list(overrides))
     if kind == "kitti" and cfg.data.intrinsics:
         raise PackdepthError("--intrinsics: KITTI folders carry their own calibration")
     return cfg

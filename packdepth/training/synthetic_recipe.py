@@ -7,6 +7,8 @@ generalisation to streets the model never saw, against exact ground truth.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -14,30 +16,23 @@ import numpy as np
 import torch
 
 from packdepth.arrays import to_numpy
-from packdepth.config import load_config
+from packdepth.config import load_config, recipe
 from packdepth.data.factory import build_dataset
 from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
 from packdepth.evaluation.pose import frame_pair_errors
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
+from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
 from packdepth.training.config import TrainConfig
-from packdepth.training.fit import FAST_RECIPE, FROM_SCRATCH
+from packdepth.training.run import TrainResult, train
 
 #: Seeds of the held-out streets: never used for training.
 HELDOUT_SEED = 1000
-#: Velocity supervision (PackNet's scale-aware mode): metric motion from the first step, so the
-#: pose net emits metres (translation scale 1) and the depth net starts near street depths.
-VELOCITY_OVERRIDES = [
-    "loss.velocity_weight=0.1",
-    "model.init_depth=15.0",
-    "model.pose={name: PoseNet, translation_scale: 1.0}",
-    "optim.pose_lr=null",  # translations are 100x larger per weight change: no faster pose lr
-]
-#: The recipe of `packdepth demo` and the synthetic benchmark (chosen by bench/train_synthetic.py
-#: runs, see README): one full-resolution loss scale (more steps per minute), a faster pose net,
-#: the ground-plane warm-up against the far-depth collapse, bf16 where the CPU has it.
-DEMO_OVERRIDES = [*FAST_RECIPE, *FROM_SCRATCH, "trainer.max_epochs=100000"]
+#: The recipes of `packdepth demo` and the synthetic benchmark (``packdepth/configs/recipes/``,
+#: chosen by bench/train_synthetic.py runs): more steps per CPU minute, then the ground-plane
+#: warm-up and a faster pose net; ``velocity`` adds metric scale from the speedometer.
+SYNTHETIC_RECIPES = ("fast_cpu", "from_scratch")
 #: Synthetic depth is exact and complete: no crop, the usual 80 m cap.
 SYNTHETIC_PROTOCOL = DepthProtocol(crop=None, min_depth=1e-3, max_depth=80.0, median_scaling=True)
 
@@ -60,10 +55,12 @@ def heldout_entries(root: Path, every: int = 1) -> list[SplitEntry]:
 
 
 def synthetic_train_config(
-    world: Path, out_dir: Path, height: int, width: int, overrides: list[str] = ()
+    world: Path, out_dir: Path, height: int, width: int, overrides: list[str] = (),
+    recipes: tuple[str, ...] = (),
 ) -> TrainConfig:
-    """The synthetic-world training config on ``world`` + overrides (the demo and the benchmark
-    add :data:`DEMO_OVERRIDES`, which ``configs/synthetic_cpu.yaml`` also holds)."""
+    """The synthetic-world training config on ``world``: the named ``recipes`` (the demo and the
+    benchmark use :data:`SYNTHETIC_RECIPES`, which ``packdepth/configs/synthetic_cpu.yaml``
+    includes), then the world's settings, then ``overrides``."""
     base = [
         "data.kind=synthetic",
         f"data.root={world}",
@@ -72,7 +69,7 @@ def synthetic_train_config(
         f"data.width={width}",
         f"trainer.out_dir={out_dir}",
     ]
-    return load_config(TrainConfig, None, base + list(overrides))
+    return load_config(TrainConfig, [recipe(name) for name in recipes], base + list(overrides))
 
 
 class ConstantDepth(torch.nn.Module):
@@ -119,6 +116,65 @@ def score_heldout(
         per_class=False,
     )
     return Scores(scaled, metric, constant)
+
+
+@dataclass(frozen=True)
+class World:
+    """A synthetic world to render: ``sequences`` drives of ``params`` into ``root``."""
+
+    root: Path
+    params: SynthParams
+    sequences: int
+
+
+@dataclass
+class SyntheticRun:
+    """What :func:`render_train_score` produced: the config, the finished run, its depth net,
+    the held-out frames it was scored on and the scores; ``minutes`` of training."""
+
+    cfg: TrainConfig
+    result: TrainResult
+    model: torch.nn.Module
+    entries: list[SplitEntry]
+    scores: Scores
+    minutes: float
+
+
+def render_train_score(
+    world: World,
+    heldout: World,
+    out_dir: Path,
+    overrides: list[str] = (),
+    *,
+    recipes: tuple[str, ...] = SYNTHETIC_RECIPES,
+    every: int = 1,
+    announce: Callable[[str], None] = lambda stage: None,
+    progress: Callable[[str], None] | None = None,
+) -> SyntheticRun:
+    """The pipeline of `packdepth demo` and bench/train_synthetic.py: render the training and
+    held-out worlds (unless already there), train on the first (``recipes``, then
+    ``overrides``; logs in ``out_dir``), score every ``every``-th held-out frame.
+
+    The whole config is built first: a bad override or ``model.init`` is refused before any
+    rendering. ``announce`` is called with ``"render"``, ``"train"`` and ``"score"`` as each
+    stage starts; ``progress`` receives the training world's rendering lines.
+    """
+    size = (world.params.height, world.params.width)
+    cfg = synthetic_train_config(world.root, out_dir, *size, overrides, recipes)
+    if cfg.model.init:
+        check_model_files(cfg.model.init)
+    announce("render")
+    prepare_world(world.root, world.params, world.sequences, progress=progress)
+    prepare_world(heldout.root, heldout.params, heldout.sequences)
+    announce("train")
+    start = time.time()
+    result = train(cfg)
+    minutes = (time.time() - start) / 60
+    announce("score")
+    model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
+    entries = heldout_entries(heldout.root, every)
+    scores = score_heldout(model, heldout.root, size, entries)
+    return SyntheticRun(cfg, result, model, entries, scores, minutes)
 
 
 def score_pose_net(

@@ -1,19 +1,22 @@
-"""The ready-made configs in configs/ are valid, and each one builds its data on a real sample."""
+"""The ready-made configs in packdepth/configs/ are valid, each one builds its data on a real
+sample, and the recipes compose."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
-from packdepth.config import load_config
+from packdepth.config import CONFIG_DIR, RECIPE_DIR, load_config, recipe
 from packdepth.data.factory import build_dataset
 from packdepth.data.synthetic import SynthParams, write_dataset
+from packdepth.errors import PackdepthError
 from packdepth.networks import build_depth_net, build_pose_net
 from packdepth.training.config import TrainConfig
 
-CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
 
 def test_every_config_is_listed():
@@ -61,9 +64,36 @@ def test_config_data_on_real_samples(path, request, tmp_path):
     assert (val[0]["depth_gt"] > 0).any()
 
 
-def test_synthetic_config_holds_the_benchmarked_recipe():
-    from packdepth.training.synthetic_recipe import DEMO_OVERRIDES
+def test_synthetic_config_is_the_demo_recipe_on_its_own_data():
+    """configs/synthetic_cpu.yaml includes the recipes the demo and the benchmark compose:
+    its settings are theirs except for its own data, validation and run length."""
+    from packdepth.training.synthetic_recipe import SYNTHETIC_RECIPES
 
-    path = next(p for p in CONFIGS if p.stem == "synthetic_cpu")
-    recipe = [o for o in DEMO_OVERRIDES if not o.startswith("trainer.max_epochs")]
-    assert load_config(TrainConfig, path) == load_config(TrainConfig, path, recipe)
+    path = CONFIG_DIR / "synthetic_cpu.yaml"
+    composed = load_config(TrainConfig, [recipe(n) for n in SYNTHETIC_RECIPES])
+    cfg = load_config(TrainConfig, path)
+    assert cfg.loss == replace(composed.loss, smoothness_weight=0.001)
+    assert cfg.optim == composed.optim
+    assert (cfg.loss.num_scales, cfg.loss.prior_weight, cfg.optim.pose_lr) == (1, 0.1, 1e-3)
+    assert replace(cfg.trainer, out_dir="x", max_minutes=None, max_epochs=1, val_every_steps=0) \
+        == replace(composed.trainer, out_dir="x", max_epochs=1)
+
+
+def test_recipes_merge_by_section_and_replace_network_settings(tmp_path):
+    """Later files win key by key inside a section; a network's mapping is replaced whole; a
+    file's include: comes under its own keys; overrides come last."""
+    assert sorted(p.stem for p in RECIPE_DIR.glob("*.yaml")) == [
+        "anchored", "fast_cpu", "from_scratch", "velocity"]
+    base = tmp_path / "base.yaml"
+    base.write_text("model: {depth: {name: PackNet01, version: A}}\n"
+                    "loss: {prior_weight: 0.3, num_scales: 2}\n")
+    top = tmp_path / "top.yaml"
+    top.write_text("include: [base.yaml]\nloss: {num_scales: 3}\n")
+    cfg = load_config(TrainConfig, [top, recipe("velocity")], ["optim.lr=1e-3"])
+    assert cfg.model.depth == {"name": "PackNet01", "version": "A"}
+    assert cfg.model.pose == {"name": "PoseNet", "translation_scale": 1.0}
+    assert (cfg.loss.prior_weight, cfg.loss.num_scales, cfg.loss.velocity_weight) == (0.3, 3, 0.1)
+    assert (cfg.optim.lr, cfg.optim.pose_lr, cfg.model.init_depth) == (1e-3, None, 15.0)
+    (tmp_path / "bad.yaml").write_text("include: missing.yaml\n")
+    with pytest.raises(PackdepthError, match=r"missing\.yaml: config file not found"):
+        load_config(TrainConfig, tmp_path / "bad.yaml")
