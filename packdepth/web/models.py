@@ -35,7 +35,7 @@ def find_models(models_dir: str | os.PathLike) -> dict[str, Path]:
     if not root.is_dir():
         raise PackdepthError(f"{root}: not a folder (--models-dir)")
     found: dict[str, Path] = {}
-    for folder, subfolders, files in os.walk(root):
+    for folder, subfolders, files in os.walk(root, followlinks=True):  # depth-limited
         here = Path(folder)
         depth = len(here.relative_to(root).parts)
         if _is_model_folder(here):

@@ -53,7 +53,7 @@ export class CloudViewer {
     for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 5000))) depths.push(-positions[3 * i + 2]);
     depths.sort((a, b) => a - b);
     const median = depths.length ? depths[Math.floor(depths.length / 2)] : 1;
-    this.orbit = { yaw: -0.45, pitch: 0.35, radius: median,
+    this.orbit = { yaw: -0.5, pitch: 0.45, radius: 1.6 * median,
                    target: new THREE.Vector3(0, 0, -median) };
     this.home = { ...this.orbit, target: this.orbit.target.clone() };
     this.camera.near = median / 1000;
