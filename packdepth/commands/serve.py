@@ -75,8 +75,9 @@ def build_server(args: argparse.Namespace):
         if not models_dir.is_dir():
             raise PackdepthError(f"no model: pass --model MODEL or --models-dir DIR ({models_dir}/ "
                                  "does not exist: `make demo` writes demo_out/model)")
+    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(args.host) else None
     app = create_app(args.model, models_dir, device=args.device,
-                     max_upload_mb=args.max_upload_mb)
+                     max_upload_mb=args.max_upload_mb, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                             access_log=False, timeout_graceful_shutdown=5)
     return uvicorn.Server(config)

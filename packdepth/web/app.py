@@ -35,6 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from packdepth import __version__
 from packdepth.errors import PackdepthError
@@ -56,8 +57,9 @@ def one_line(exc: BaseException, upload: Path | None = None, name: str | None = 
 
 
 def create_app(model: str | Path | None = None, models_dir: str | Path | None = None, *,
-               device: str = "auto", max_upload_mb: float = 50.0, max_pixels: float = 40e6,
-               max_jobs: int = 16, max_video_frames: int = 300) -> FastAPI:
+               device: str = "auto", max_upload_mb: float = 50.0, max_pixels: float = 12e6,
+               max_jobs: int = 16, max_video_frames: int = 300,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
     """The page's app.
 
     Args:
@@ -69,6 +71,9 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
         max_pixels: largest image (pixels); larger → 413.
         max_jobs: results kept (older ones are deleted).
         max_video_frames: frames of a video processed (the first ones).
+        allowed_hosts: the ``Host`` headers answered (``None``: any); ``packdepth serve`` on a
+            loopback address answers only its own names, so that no other web site can reach the
+            page through DNS rebinding.
 
     Raises:
         PackdepthError: no model found.
@@ -85,6 +90,8 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
     app = FastAPI(title="packdepth", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
     app.state.store, app.state.shelf = store, shelf
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, exc: WebError) -> JSONResponse:
@@ -149,7 +156,8 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
             store.discard(job)
             raise
 
-    positive = Query(None, gt=0, le=1e5)
+    def positive():  # a new Query each time: FastAPI binds one instance to one parameter
+        return Query(None, gt=0, le=1e5)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -159,12 +167,13 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
     async def info() -> dict:
         return {"version": __version__, "models": shelf.names(), "default": shelf.default,
                 "examples": [e.as_dict() for e in examples.values()],
-                "max_upload_mb": store.max_upload / 2**20, "max_video_frames": max_video_frames}
+                "max_upload_mb": store.max_upload / 2**20, "max_video_frames": max_video_frames,
+                "video_suffixes": sorted(VIDEO_SUFFIXES)}
 
     @app.post("/api/image")
     async def upload_image(request: Request, name: str = "image", model: str | None = None,
-                           camera_height: float | None = positive,
-                           fx: float | None = positive) -> dict:
+                           camera_height: float | None = positive(),
+                           fx: float | None = positive()) -> dict:
         job = store.create("image")
         try:
             upload = await store.receive(job, request.stream(), name,
@@ -176,7 +185,7 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
 
     @app.post("/api/examples/{example}")
     async def run_example(example: str, model: str | None = None,
-                          camera_height: float | None = positive) -> dict:
+                          camera_height: float | None = positive()) -> dict:
         if example not in examples:
             raise WebError(404, f"no example {example!r} (examples: {', '.join(examples)})")
         e = examples[example]
@@ -185,8 +194,8 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
 
     @app.post("/api/video", status_code=202)
     async def upload_video(request: Request, name: str = "video", model: str | None = None,
-                           camera_height: float | None = positive,
-                           fx: float | None = positive) -> dict:
+                           camera_height: float | None = positive(),
+                           fx: float | None = positive()) -> dict:
         from packdepth.web.analyse import depth_video
 
         if Path(name).suffix.lower() not in VIDEO_SUFFIXES:

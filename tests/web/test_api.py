@@ -186,3 +186,28 @@ def test_temporary_folder_goes_with_the_app(web_models) -> None:
         root = app.state.store.root
         assert any(root.rglob("depth.npz"))
     assert not root.exists()
+
+
+def test_broken_model_is_a_500_with_one_line(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from packdepth.web.app import create_app
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "depth_net.safetensors").write_bytes(b"not safetensors")
+    with TestClient(create_app(tmp_path / "bad", device="cpu")) as c:
+        response = c.post("/api/examples/street.jpg")
+        assert response.status_code == 500
+        message = response.json()["error"]
+        assert message.startswith(f"model {(tmp_path / 'bad').as_posix()}: ")
+        assert "\n" not in message and "Traceback" not in message
+        assert leftovers(c) == []
+
+
+def test_focal_length_and_camera_height_reach_their_own_options(client) -> None:
+    pixels = image_pixels(40, 60, seed=5)
+    job = client.post("/api/image?name=f.png&fx=50&camera_height=1.65",
+                      content=png_bytes(pixels)).json()
+    assert job["intrinsics"] == "focal length 50 px"
+    with np.load(io.BytesIO(get(client, job, "depth.npz"))) as npz:
+        np.testing.assert_allclose(npz["K"], [[50, 0, 29.5], [0, 50, 19.5], [0, 0, 1]])

@@ -1,7 +1,8 @@
 """End to end in headless Chromium (Debian's ``chromium``, driven by Playwright; no browser
 download): the page loads, a bundled example gives a depth image, a point cloud drawn with WebGL
 (checked on the screenshot's pixels, not only in the DOM) and a hover read-out; a corrupt upload
-shows its one-line message.
+shows its one-line message; a
+short video gives the side-by-side depth video, which the browser decodes.
 
 Without ``/usr/bin/chromium`` (``apt-get install chromium``) or Playwright the test is skipped
 with the reason, and fails under CI (``.ci/run`` installs both). The screenshot goes to the test's
@@ -53,7 +54,7 @@ def save_small(png: bytes, path: Path) -> None:
     image.quantize(SHOT_COLOURS, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def test_page_end_to_end(web_models: Path, tmp_path: Path) -> None:
+def test_page_end_to_end(web_models: Path, tmp_path: Path, make_video) -> None:
     need(CHROMIUM.is_file(), f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
@@ -97,6 +98,20 @@ def test_page_end_to_end(web_models: Path, tmp_path: Path) -> None:
                                                   "buffer": b"not a png at all"}])
             page.wait_for_selector("body[data-state=error]", timeout=60_000)
             assert page.text_content("#error").startswith("broken.png: not a readable image")
+
+            clip = make_video(tmp_path / "clip.mp4", frames=8, width=96, height=64)
+            page.set_input_files("#file", str(clip))
+            page.wait_for_selector("body[data-state=done], body[data-state=error]",
+                                   timeout=180_000)
+            assert page.get_attribute("body", "data-state") == "done", \
+                page.text_content("#error")
+            assert page.text_content("#video-summary").startswith("clip.mp4: 8 frames")
+            size = page.evaluate("""() => new Promise((ok) => { const v = $video();
+                if (v.readyState >= 1) ok([v.videoWidth, v.videoHeight]);
+                v.onloadedmetadata = () => ok([v.videoWidth, v.videoHeight]);
+                v.onerror = () => ok(String(v.error && v.error.message)); })"""
+                                 .replace("$video()", "document.getElementById('video')"))
+            assert size == [2 * 96 + 2, 64], size  # the side-by-side video plays here
             assert errors == []
         finally:
             browser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,6 +37,10 @@ def test_server_answers_on_loopback_and_stops_cleanly(web_models: Path) -> None:
                                          method="POST")
         with urllib.request.urlopen(request, timeout=120) as r:
             assert json.load(r)["state"] == "done"
+        other = urllib.request.Request(f"http://127.0.0.1:{port}/api/info",
+                                       headers={"Host": "attacker.example"})
+        with pytest.raises(urllib.error.HTTPError, match="400"):
+            urllib.request.urlopen(other, timeout=30)  # DNS rebinding: another site's name
         store = server.config.app.state.store
         assert any(store.root.rglob("depth.npz"))
     assert not store.root.exists()  # the temporary folder went with the server

@@ -119,7 +119,8 @@ async function run(task) {
 
 function upload(file) {
   run(async () => {
-    const video = file.type.startsWith("video/");
+    const suffix = file.name.slice(file.name.lastIndexOf(".")).toLowerCase();
+    const video = file.type.startsWith("video/") || info.video_suffixes.includes(suffix);
     const url = `/api/${video ? "video" : "image"}?` + options({ name: file.name });
     const job = await api(url, { method: "POST", body: file });
     if (!video) return showImage(job, URL.createObjectURL(file));
