@@ -70,7 +70,8 @@ class InferOptions:
         pattern: a glob the files of folders must match, e.g. ``*.color.png``.
         max_frames: at most this many frames per video.
         skip_bad: leave unreadable inputs out (with a warning) instead of stopping.
-        progress: show progress on stderr.
+        progress: show progress on stderr; ``on_progress``: also called with ``(frames done,
+            frames expected or None)`` after each frame.
         rescale: called with each frame and its prediction before its files are written; returns
             the result to write (``packdepth infer --camera-height``:
             :class:`packdepth.apps.metric_scale.GroundRescale`).
@@ -87,6 +88,7 @@ class InferOptions:
     max_frames: int | None = None
     skip_bad: bool = False
     progress: bool = True
+    on_progress: Callable[[int, int | None], None] | None = None
     rescale: Callable[[Frame, DepthResult], DepthResult] | None = None
 
 
@@ -130,7 +132,8 @@ class _Run:
                                                      else VIDEO_DEFAULT)) for i in items}
         intr = opts.intrinsics
         self.intrinsics = load_intrinsics(intr) if isinstance(intr, (str, os.PathLike)) else intr
-        self.progress = Progress(len(items), enabled=opts.progress)
+        self.progress = Progress(len(items), enabled=opts.progress,
+                                 listener=opts.on_progress)
 
     def frames_of_all(self) -> Iterator[Frame]:
         for item in self.items:
