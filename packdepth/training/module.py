@@ -31,8 +31,9 @@ UNSCALED = replace(VALIDATION_PROTOCOL, median_scaling=False)
 
 
 class SelfSupervisedDepth(L.LightningModule):
-    """Depth and pose networks trained by view synthesis (+ optional velocity, supervised and
-    semantic terms), validated with the standard depth metrics.
+    """Depth and pose networks trained by view synthesis (+ the optional terms of
+    :mod:`packdepth.training.objective`), validated by :data:`VALIDATION_PROTOCOL`; depth
+    pictures are logged by :class:`~packdepth.training.callbacks.DepthImageLogger`.
 
     Batches follow the item contract of :mod:`packdepth.data`.
     """
@@ -214,9 +215,8 @@ class SelfSupervisedDepth(L.LightningModule):
                 continue
             pred = to_numpy(depth[i, 0])  # bfloat16 under mixed precision
             metrics = depth_metrics(pred, gt, **VALIDATION_PROTOCOL.metric_kwargs())
-            metrics["abs_rel_unscaled"] = depth_metrics(pred, gt, **UNSCALED.metric_kwargs())[
-                "abs_rel"
-            ]
+            unscaled = depth_metrics(pred, gt, **UNSCALED.metric_kwargs())
+            metrics["abs_rel_unscaled"] = unscaled["abs_rel"]
             self._val_metrics.append(metrics)
         return {"depth": depth}
 
