@@ -16,6 +16,7 @@ from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.errors import PackdepthError
 from packdepth.training.config import TrainConfig
 from packdepth.training.module import SelfSupervisedDepth
+from packdepth.training.objective import Objective
 from packdepth.training.run import DepthDataModule, train
 
 H, W = 48, 160
@@ -282,7 +283,12 @@ def test_pose_alignment_runs_in_float32_under_bf16_autocast(world, tmp_path, mon
     monkeypatch.setattr(module.depth_net, "forward", lambda image: inv)
     monkeypatch.setattr(module.pose_net, "forward", lambda *args, **kwargs: raw)
     seen: list[torch.Tensor] = []
-    monkeypatch.setattr(module, "objective", lambda inputs: seen.append(inputs.poses))
+
+    class Seen(Objective):  # records the poses the loss terms would see
+        def __call__(self, inputs):
+            seen.append(inputs.poses)
+
+    monkeypatch.setattr(module, "objective", Seen(module.objective.terms))
     with torch.no_grad():
         module.compute_losses(batch)
         with torch.autocast("cpu", dtype=torch.bfloat16):
