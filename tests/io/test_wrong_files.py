@@ -16,6 +16,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from packdepth.cli import main
+from packdepth.config import CONFIG_DIR
 from packdepth.data.synthetic import SynthParams, write_dataset
 from packdepth.errors import PackdepthError
 from packdepth.io.checkpoints import load_model, save_model
@@ -64,7 +65,7 @@ def files(tmp_path_factory) -> Path:
     return root
 
 
-CONFIG = str(Path(__file__).resolve().parents[2] / "configs" / "synthetic_cpu.yaml")
+CONFIG = str(CONFIG_DIR / "synthetic_cpu.yaml")
 EVAL = ["eval", "--data", "{root}/world", "--split", "{root}/world/splits/all_files.txt",
         "--checkpoint"]
 FIT = ["fit", "{root}/world", "--out", "{root}/out", "--size", "16x32", "--minutes", "0.01",

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from packdepth.config import CONFIG_DIR
 from packdepth.data.synthetic import SynthParams, write_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def redirected_run(tmp_path_factory) -> tuple[int, bytes, Path]:
             f"trainer.max_steps={STEPS}", f"trainer.val_every_steps={VAL_EVERY}",
             f"trainer.progress_every_steps={EVERY}", "trainer.num_log_images=2",
             f"trainer.out_dir={out}"]
-    cmd = [sys.executable, "-m", "packdepth", "train", str(REPO / "configs" / "synthetic_cpu.yaml")]
+    cmd = [sys.executable, "-m", "packdepth", "train", str(CONFIG_DIR / "synthetic_cpu.yaml")]
     cmd += [a for s in sets for a in ("--set", s)]
     log = root / "output.txt"
     with open(log, "wb") as f:
