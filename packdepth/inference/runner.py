@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import time
 import warnings
 from collections import deque
@@ -41,6 +39,7 @@ from packdepth.inference.predict import DepthResult, as_image, predict_batch
 from packdepth.inference.progress import Progress
 from packdepth.inference.sources import Frame, Input, expand_inputs, iter_frames
 from packdepth.inference.video import DepthVideoWriter
+from packdepth.io.atomic import publish, refuse_replacing, staging_folder
 
 #: What ``save=None`` writes: per image, and per video.
 IMAGE_DEFAULT, VIDEO_DEFAULT = ("npz", "viz"), ("video",)
@@ -211,37 +210,6 @@ class _Run:
             self.progress.close()
 
 
-def _staging(out: Path) -> tuple[Path, bool]:
-    """A hidden staging folder in ``out`` (created, with ``out``, when missing)."""
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".infer-", dir=out)), created
-    except FileExistsError:
-        raise PackdepthError(f"{out}: not a folder (the output folder)") from None
-    except OSError as exc:
-        raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
-
-
-def _refuse_replacing_inputs(targets: Sequence[Path], items: Sequence[Input]) -> None:
-    inputs = {i.path.resolve() for i in items}
-    for target in targets:
-        if target.resolve() in inputs:
-            raise PackdepthError(f"{target}: an output would replace this input; choose another "
-                                 "--out")
-
-
-def _publish(run: _Run, out: Path) -> list[Path]:
-    """Move the staged files of every good input to their final names."""
-    moves = [(p, out / p.relative_to(run.stage)) for s in run.states.values() if s.bad is None
-             for p in s.files]
-    _refuse_replacing_inputs([target for _, target in moves], run.items)
-    for staged, target in moves:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
-    return [target for _, target in moves]
-
-
 def infer(
     model: Model,
     inputs: Sequence[str | os.PathLike | Input],
@@ -272,23 +240,17 @@ def infer(
             raise PackdepthError(f"{name}: must be at least 1, got {value}")
     out, start = Path(out), time.monotonic()
     items = expand_inputs(inputs, recursive=opts.recursive, exclude=out)
-    _refuse_replacing_inputs([p for i in items if i.kind == "image"  # early; videos at the end
-                              for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT)
-                              .values()], items)
-    stage, created = _staging(out)
-    try:
+    refuse_replacing([p for i in items if i.kind == "image"  # early; videos at the end
+                      for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT).values()],
+                     [i.path for i in items])
+    with staging_folder(out, ".infer-") as stage:
         run = _Run(model, items, stage, opts)
         run.run()
         skipped = [s.bad for s in run.states.values() if s.bad is not None]
         if len(skipped) == len(items):
             raise PackdepthError(f"no readable input ({skipped[0]})")
-        files = _publish(run, out)
+        files = publish(stage, out, [p for s in run.states.values() if s.bad is None
+                                     for p in s.files], [i.path for i in items])
         frames = sum(s.frames for s in run.states.values() if s.bad is None)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        if created and not any(out.iterdir()):
-            out.rmdir()
-        raise
-    shutil.rmtree(stage, ignore_errors=True)
     return InferSummary(out, len(items), frames, files, model.metric or opts.scale is not None,
                         time.monotonic() - start, skipped)
