@@ -5,17 +5,24 @@ with Gaussian Edge Potentials", NIPS 2011 (reference code: ``densecrf``; Python 
 ``pydensecrf2``), run on depth:
 
 1. **Labels.** ``K`` depths spaced evenly in ``ln d`` (:func:`depth_labels`): by default from the
-   prediction's smallest to its largest valid depth, widened by ``2σ`` on each side so that the
-   extreme pixels keep a symmetric unary.
+   prediction's smallest to its largest valid depth, widened by ``3σ`` on each side so that the
+   extreme pixels keep a symmetric unary. The spacing should not exceed ``σ`` (else the
+   quantisation shows).
 2. **Unary** (:func:`depth_unary`): a Gaussian in log depth around the prediction,
    ``ψu(l) = (ln d_l − ln d̂)² / 2σ²`` — the negative log-likelihood of a log-normal error of
    relative width ``σ``. The networks here predict no uncertainty, so ``σ`` is one number for the
    whole image; pixels without a valid prediction (≤ 0, NaN, inf) get a flat unary and take
    their depth from their neighbours.
-3. **Pairwise**: the paper's kernel, Potts label compatibility (eq. 3-4),
-   ``k(fi,fj) = w1·exp(−|pi−pj|²/2θα² − |Ii−Ij|²/2θβ²) + w2·exp(−|pi−pj|²/2θγ²)``:
+3. **Pairwise** ``ψp(xi,xj) = μ(xi,xj)·k(fi,fj)``: the paper's kernel (its eq. 3),
+   ``k(fi,fj) = w1·exp(−|pi−pj|²/2θα² − |Ii−Ij|²/2θβ²) + w2·exp(−|pi−pj|²/2θγ²)``,
    the appearance (bilateral) kernel on pixel position and RGB (0-255) and the smoothness kernel
-   on position alone (``addPairwiseBilateral`` / ``addPairwiseGaussian``).
+   on position alone (``addPairwiseBilateral`` / ``addPairwiseGaussian``). Label
+   compatibility: the paper's Potts model ``μ = [xi ≠ xj]`` when ``τ = 0``; with ``τ > 0`` a
+   Potts model softened over nearby depths, ``μ(l,l') = 1 − exp(−(ln d_l − ln d_l')²/2τ²)``
+   (the paper allows any ``μ``; its section 5 learns one). With fine labels, Potts counts a
+   neighbour 1 % farther as fully different, so each neighbour's vote is spread over the few
+   labels its marginal covers and the pairwise terms barely act; ``τ`` of about ``σ`` lets
+   close depths agree, while jumps larger than ``~3τ`` cost the same (edges are kept).
 4. **Mean-field inference**, ``iterations`` steps (the paper's algorithm 1).
 5. **Back to depth**: the expected log depth over the labels' marginals,
    ``d = exp(Σ_l Q(l) ln d_l)``, not the most likely label, so there is no staircase; the result
@@ -60,6 +67,7 @@ class CRFParams:
         theta_gamma: ``θγ``, the smoothness kernel's spatial width (pixels).
         w1: the appearance (bilateral) kernel's weight.
         w2: the smoothness (Gaussian) kernel's weight.
+        tau: ``τ``, the label compatibility's width in ``ln d``; 0 = Potts (module docstring).
         iterations: mean-field steps.
         depth_range: ``(near, far)`` of the labels (the prediction's units); ``None``: from the
             prediction (see the module docstring).
@@ -72,6 +80,7 @@ class CRFParams:
     theta_gamma: float = 3.0
     w1: float = 5.0
     w2: float = 3.0
+    tau: float = 0.0
     iterations: int = 5
     depth_range: tuple[float, float] | None = None
 
@@ -84,7 +93,7 @@ class CRFParams:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name}: must be a positive number, got {value}")
-        for name in ("w1", "w2"):
+        for name in ("w1", "w2", "tau"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name}: must be a non-negative number, got {value}")
@@ -122,7 +131,7 @@ def depth_labels(depth: np.ndarray, params: CRFParams = CRFParams()) -> np.ndarr
 
     Returns:
         ``[K]`` float64 depths: ``params.depth_range`` when given, else the valid depths'
-        ``[min, max]`` widened by ``2σ`` in ``ln d`` on each side.
+        ``[min, max]`` widened by ``3σ`` in ``ln d`` on each side.
 
     Raises:
         ValueError: no valid (finite, positive) depth.
@@ -133,8 +142,8 @@ def depth_labels(depth: np.ndarray, params: CRFParams = CRFParams()) -> np.ndarr
         valid = depth[_valid(depth)]
         if valid.size == 0:
             raise ValueError("depth: no finite positive value")
-        lo = float(np.log(valid.min())) - 2 * params.sigma
-        hi = float(np.log(valid.max())) + 2 * params.sigma
+        lo = float(np.log(valid.min())) - 3 * params.sigma
+        hi = float(np.log(valid.max())) + 3 * params.sigma
     return np.exp(np.linspace(lo, hi, params.labels))
 
 
@@ -156,6 +165,18 @@ def depth_unary(depth: np.ndarray, labels: np.ndarray, sigma: float) -> np.ndarr
     unary = np.square(log_l - log_d[None]) * np.float32(0.5 / sigma**2)
     unary[:, ~valid] = 0.0
     return np.ascontiguousarray(unary, dtype=np.float32)
+
+
+def label_compatibility(labels: np.ndarray, params: CRFParams, weight: float) -> float | np.ndarray:
+    """``DenseCRF``'s ``compat`` for one kernel of ``weight``: the Potts weight (``τ = 0``), else
+    the ``[K,K]`` float32 matrix ``−weight·exp(−(ln d_l − ln d_l')²/2τ²)``, the soft Potts
+    model up to a constant (``densecrf`` adds ``compat · (k ∗ Q)`` to the energy; Potts is
+    ``−weight·I``)."""
+    if params.tau == 0:
+        return weight
+    log_l = np.log(labels)
+    close = np.exp(-np.square(log_l[:, None] - log_l[None]) / (2 * params.tau**2))
+    return np.ascontiguousarray(-weight * close, dtype=np.float32)
 
 
 def _check_inputs(depth: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,10 +216,11 @@ def label_marginals(
     crf = dcrf.DenseCRF2D(w, h, params.labels)
     crf.setUnaryEnergy(depth_unary(depth, labels, params.sigma))
     if params.w2 > 0:
-        crf.addPairwiseGaussian(sxy=params.theta_gamma, compat=params.w2)
+        crf.addPairwiseGaussian(sxy=params.theta_gamma,
+                                compat=label_compatibility(labels, params, params.w2))
     if params.w1 > 0:
         crf.addPairwiseBilateral(sxy=params.theta_alpha, srgb=params.theta_beta, rgbim=image,
-                                 compat=params.w1)
+                                 compat=label_compatibility(labels, params, params.w1))
     q = np.asarray(crf.inference(params.iterations), dtype=np.float32)
     return q.reshape(params.labels, h, w), labels
 

@@ -51,6 +51,7 @@ CRF_OPTIONS = {
     "theta_gamma": (float, "smoothness kernel, spatial width (pixels)"),
     "w1": (float, "appearance kernel weight"),
     "w2": (float, "smoothness kernel weight"),
+    "tau": (float, "label compatibility width in log depth (0 = Potts)"),
     "iterations": (int, "mean-field steps"),
 }
 
