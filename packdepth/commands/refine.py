@@ -53,6 +53,9 @@ CRF_OPTIONS = {
     "w2": (float, "smoothness kernel weight"),
     "tau": (float, "label compatibility width in log depth (0 = Potts)"),
     "iterations": (int, "mean-field steps"),
+    "gate": (float, "refine only near the prediction's depth edges: log-depth jumps above "
+             "this (0 = everywhere)"),
+    "gate_width": (int, "the gate's reach (pixels)"),
 }
 
 
