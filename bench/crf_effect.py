@@ -56,8 +56,8 @@ KITTI = DepthProtocol(crop="garg", min_depth=1e-3, max_depth=80.0, median_scalin
 KITTI_DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 TUNE_SEED = 2000
 #: Named settings: the defaults (Potts, gated), the same refining everywhere, the reference
-#: code's kernels everywhere (densecrf's dense_inference.cpp: Gaussian 3 px weight 3,
-#: bilateral 80 px / 13 RGB weight 10; our unary), and the soft-Potts compatibility (gated).
+#: example's kernels everywhere (pydensecrf's README: Gaussian 3 px weight 3, bilateral 80 px /
+#: 13 RGB weight 10; our unary), and the soft-Potts compatibility (gated).
 SETTINGS = {
     "default": CRFParams(),
     "default, no gate": CRFParams(gate=0.0),

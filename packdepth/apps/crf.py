@@ -37,9 +37,10 @@ with Gaussian Edge Potentials", NIPS 2011 (reference code: ``densecrf``; Python 
    colour region, so on slanted surfaces (a road, a facade seen at an angle) it flattens the
    depth; the gate confines it to where the prediction changes fast, its blurred edges.
 
-Defaults: ``θβ = 13``, ``θγ = 3``, ``w2 = 3``, ``w1 = 10`` are the reference code's
-(``densecrf``'s ``dense_inference.cpp``: ``addPairwiseGaussian(3, 3, Potts(3))``,
-``addPairwiseBilateral(80, 80, 13, 13, 13, im, Potts(10))``); ``θα = 10``, ``σ = 0.1`` and the
+Defaults: ``θβ = 13``, ``θγ = 3``, ``w2 = 3``, ``w1 = 10`` are the reference example's
+(pydensecrf's README: ``addPairwiseGaussian(sxy=3, compat=3)``,
+``addPairwiseBilateral(sxy=80, srgb=13, rgbim=im, compat=10)``, with ``sxy``/``srgb`` mapped to
+``θγ``, ``θα``, ``θβ``); ``θα = 10``, ``σ = 0.1`` and the
 gate (``0.1``, 3 px) were chosen on a tuning street of the synthetic world (seed 2000, never
 reported; ``bench/crf_effect.py``), Potts (``τ = 0``) for speed. Cost: about ``K·H·W`` per
 iteration; for a 1242x375 KITTI frame at ``K = 64``, 5 iterations, one core: 6 s with Potts,

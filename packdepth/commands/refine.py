@@ -4,7 +4,7 @@ Examples::
 
     packdepth refine depth/0001.npz --image frames/0001.png --out refined/
     packdepth refine depth/*.npz --image frames/*.png --out refined/ --save npz,png16,viz
-    packdepth refine frames/ --model demo_out/model --out refined/ --w1 10 --sigma 0.3
+    packdepth refine frames/ --model demo_out/model --out refined/ --sigma 0.2 --tau 0.1
 """
 
 from __future__ import annotations
@@ -36,10 +36,13 @@ default --save: npz,viz.
 
 the CRF (Kraehenbuehl & Koltun, NIPS 2011; see packdepth.apps.crf): K depth labels spaced in
 log depth over the prediction's range, a Gaussian unary in log depth of width --sigma around
-the prediction, Potts pairwise terms w1*exp(-|dp|^2/2 theta_alpha^2 - |dI|^2/2 theta_beta^2)
-+ w2*exp(-|dp|^2/2 theta_gamma^2) (pixels, RGB 0-255), mean-field inference, and the expected
-log depth over the labels (no staircase). Cost ~ K x pixels: about 16 s per 1242x375 frame
-at K=64. Measured effect: bench/crf_effect.py (README).
+the prediction, pairwise terms mu(l,l') * [w1*exp(-|dp|^2/2 theta_alpha^2 - |dI|^2/2
+theta_beta^2) + w2*exp(-|dp|^2/2 theta_gamma^2)] (pixels, RGB 0-255) with Potts mu (--tau 0)
+or a Potts softened over depths within ~tau in log depth, mean-field inference, and the
+expected log depth over the labels (no staircase). --gate keeps the prediction except near its
+own depth edges (slanted surfaces are flattened by the CRF otherwise). Cost ~ K x pixels: about
+6 s per 1242x375 frame at K=64 with Potts, 34 s with --tau > 0 (one core).
+Measured effect (bench/crf_effect.py): small; see the README before relying on it.
 """
 
 #: CLI option → :class:`~packdepth.apps.crf.CRFParams` field.
