@@ -30,8 +30,10 @@ with Gaussian Edge Potentials", NIPS 2011 (reference code: ``densecrf``; Python 
    is symmetric there: without pairwise terms (``w1 = w2 = 0``) the prediction comes back
    unchanged up to the label quantisation.
 6. **Gate** (optional, ``gate > 0``): keep the refined depth only near the prediction's own
-   depth edges — pixels with another pixel within ``gate_width`` px (Chebyshev) whose
-   predicted log depth differs by more than ``gate``
+   depth edges — pixels with another pixel within ``r = max(1, round(gate_width · W))`` px
+   (Chebyshev; ``gate_width`` a fraction of the image width ``W``, so that the gate reaches as
+   far across an upsampled prediction's blurred edge at any resolution) whose predicted log
+   depth differs by more than ``gate``
    (:func:`~packdepth.evaluation.edges.depth_discontinuities` of the prediction) — and the
    prediction elsewhere (clipped to the labels). The CRF's labels favour equal depths within a
    colour region, so on slanted surfaces (a road, a facade seen at an angle) it flattens the
@@ -40,9 +42,9 @@ with Gaussian Edge Potentials", NIPS 2011 (reference code: ``densecrf``; Python 
 Defaults: ``θβ = 13``, ``θγ = 3``, ``w2 = 3``, ``w1 = 10`` are the reference example's
 (pydensecrf's README: ``addPairwiseGaussian(sxy=3, compat=3)``,
 ``addPairwiseBilateral(sxy=80, srgb=13, rgbim=im, compat=10)``, with ``sxy``/``srgb`` mapped to
-``θγ``, ``θα``, ``θβ``); ``θα = 10``, ``σ = 0.1`` and the
-gate (``0.1``, 3 px) were chosen on a tuning street of the synthetic world (seed 2000, never
-reported; ``bench/crf_effect.py``), Potts (``τ = 0``) for speed. Cost: about ``K·H·W`` per
+``θγ``, ``θα``, ``θβ``); ``θα = 10``, ``σ = 0.1`` and the gate (``0.1``, 1 % of the width:
+3 px at 320) were chosen on a tuning street of the synthetic world (seed 2000, never reported;
+``bench/crf_effect.py``), Potts (``τ = 0``) for speed. Cost: about ``K·H·W`` per
 iteration; for a 1242x375 KITTI frame at ``K = 64``, 5 iterations, one core: 6 s with Potts,
 34 s with ``τ > 0`` (a ``K x K`` matrix product per pixel).
 """
@@ -79,7 +81,7 @@ class CRFParams:
         tau: ``τ``, the label compatibility's width in ``ln d``; 0 = Potts (module docstring).
         iterations: mean-field steps.
         gate: refine only near the prediction's depth edges, log jumps above this (0 = off).
-        gate_width: the gate's reach (pixels).
+        gate_width: the gate's reach, a fraction of the image width.
         depth_range: ``(near, far)`` of the labels (the prediction's units); ``None``: from the
             prediction (see the module docstring).
     """
@@ -94,7 +96,7 @@ class CRFParams:
     tau: float = 0.0
     iterations: int = 5
     gate: float = 0.1
-    gate_width: int = 3
+    gate_width: float = 0.01
     depth_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
@@ -106,9 +108,7 @@ class CRFParams:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name}: must be a positive number, got {value}")
-        if self.gate_width < 1:
-            raise ValueError(f"gate_width: must be at least 1, got {self.gate_width}")
-        for name in ("w1", "w2", "tau", "gate"):
+        for name in ("w1", "w2", "tau", "gate", "gate_width"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name}: must be a non-negative number, got {value}")
@@ -268,8 +268,8 @@ def refine_depth(
         from packdepth.evaluation.edges import depth_discontinuities  # torch: only when used
 
         depth = np.asarray(depth, dtype=np.float32)
-        keep = _valid(depth) & ~depth_discontinuities(depth, jump=params.gate,
-                                                      radius=params.gate_width)
+        radius = max(1, round(params.gate_width * depth.shape[1]))
+        keep = _valid(depth) & ~depth_discontinuities(depth, jump=params.gate, radius=radius)
         refined = np.where(keep, depth, refined)
     return np.clip(refined, np.float32(labels[0]), np.float32(labels[-1]))
 

@@ -58,7 +58,7 @@ CRF_OPTIONS = {
     "iterations": (int, "mean-field steps"),
     "gate": (float, "refine only near the prediction's depth edges: log-depth jumps above "
              "this (0 = everywhere)"),
-    "gate_width": (int, "the gate's reach (pixels)"),
+    "gate_width": (float, "the gate's reach, a fraction of the image width"),
 }
 
 

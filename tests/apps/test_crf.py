@@ -70,8 +70,9 @@ def test_smooth_ramp_comes_back_smooth_not_as_a_staircase():
     np.testing.assert_allclose(refine_depth(ramp, image), ramp, rtol=1e-6)
 
 
-def two_regions(h: int = 32, w: int = 80, split: int = 40) -> tuple[np.ndarray, np.ndarray]:
-    """A red | blue image and its true depth: 5 m left of column ``split``, 20 m from it."""
+def two_regions(h: int = 32, w: int = 320, split: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """A red | blue image and its true depth: 5 m left of column ``split``, 20 m from it (the
+    synthetic world's width, so that the gate reaches 3 px)."""
     image = np.zeros((h, w, 3), np.uint8)
     image[:, :split], image[:, split:] = RED, BLUE
     truth = np.where(np.arange(w) < split, 5.0, 20.0)[None].repeat(h, 0)
@@ -89,7 +90,7 @@ def step_width(row: np.ndarray) -> int:
 def test_a_blurred_depth_step_is_sharpened_onto_the_colour_edge(params, gain):
     image, truth = two_regions()
     pred = 1.0 / blur_rows(1.0 / truth, 3.0)  # the network's depth: the step blurred by 3 px
-    near = np.abs(np.arange(80) - 39.5) < 8  # the 16 columns around the colour edge
+    near = np.abs(np.arange(320) - 159.5) < 8  # the 16 columns around the colour edge
 
     def error(depth: np.ndarray) -> float:
         return float(np.abs(np.log(depth[:, near] / truth[:, near])).mean())
@@ -99,7 +100,7 @@ def test_a_blurred_depth_step_is_sharpened_onto_the_colour_edge(params, gain):
     assert step_width(refined[16]) <= step_width(pred[16]) - 3
     # the colour edge makes the difference: on a uniform image the same depth stays blurred
     assert error(refine_depth(pred, np.full_like(image, 128), params)) > 1.1 * error(refined)
-    far = np.abs(np.arange(80) - 39.5) > 15  # the gate keeps the prediction away from edges
+    far = np.abs(np.arange(320) - 159.5) > 15  # the gate keeps the prediction away from edges
     np.testing.assert_array_equal(refined[:, far], pred[:, far].astype(np.float32))
 
 
@@ -108,8 +109,8 @@ def test_the_soft_compatibility_puts_the_step_on_the_colour_edge():
     refined = refine_depth(1.0 / blur_rows(1.0 / truth, 3.0), image,
                            CRFParams(sigma=0.2, tau=0.1))
     row = refined[16]
-    assert np.all(row[:40] < 5.5) and np.all(row[41:] > 18.0)  # one column in between
-    assert row[40] > 10.0  # the jump is across the colour edge (between columns 39 and 40)
+    assert np.all(row[:160] < 5.5) and np.all(row[161:] > 18.0)  # one column in between
+    assert row[160] > 10.0  # the jump is across the colour edge (between columns 159 and 160)
 
 
 def test_mismatched_sizes_and_bad_parameters_are_refused():

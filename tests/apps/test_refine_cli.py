@@ -21,7 +21,7 @@ from tests.apps.test_crf import blur_rows, two_regions
 from tests.inference.conftest import model_dir, save_image  # noqa: F401 (fixture)
 from tests.inference.test_runner import files_below, one_line_error
 
-K = np.array([[40.0, 0, 39.5], [0, 40.0, 15.5], [0, 0, 1]])
+K = np.array([[160.0, 0, 159.5], [0, 160.0, 15.5], [0, 0, 1]])
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_depth_file_and_image_give_every_format_with_K_and_metric_kept(pair, tmp
     assert refined.metric
     np.testing.assert_allclose(read_depth_png(out / "scene.png"), expected, atol=1 / 256)
     with Image.open(out / "scene_panel.png") as panel:
-        assert panel.size == (2 * 80 + 2, 32)
+        assert panel.size == (2 * 320 + 2, 32)
     assert "refined 1 depth maps" in capsys.readouterr().out
 
 
@@ -67,14 +67,14 @@ def test_a_model_predicts_first_then_refines(model_dir, tmp_path):  # noqa: F811
 
 
 def _no_depth(tmp_path, npz, png):
-    np.savez(tmp_path / "nodepth.npz", inv_depth=np.ones((32, 80), np.float32))
+    np.savez(tmp_path / "nodepth.npz", inv_depth=np.ones((32, 320), np.float32))
     return [str(tmp_path / "nodepth.npz"), "--image", str(png)], ["nodepth.npz", "no 'depth'"]
 
 
 def _other_size(tmp_path, npz, png):
-    save_image(tmp_path / "small.png", 30, 80)
+    save_image(tmp_path / "small.png", 30, 320)
     return [str(npz), "--image", str(tmp_path / "small.png")], \
-        ["small.png", "the image is 80x30 but its depth", "80x32"]
+        ["small.png", "the image is 320x30 but its depth", "320x32"]
 
 
 def _missing_image(tmp_path, npz, png):
