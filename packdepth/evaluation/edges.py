@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from packdepth.arrays import to_numpy
 from packdepth.evaluation.metrics import DepthProtocol, _prepare, compute_errors
@@ -32,21 +33,16 @@ DEFAULT_JUMP = 0.15
 DEFAULT_WIDTH = 2
 
 
-def _shifted(array: np.ndarray, dr: int, dc: int, fill: float | bool) -> np.ndarray:
-    """``out[r, c] = array[r + dr, c + dc]``, ``fill`` outside."""
-    out = np.full_like(array, fill)
-    h, w = array.shape
-    rows_out = slice(max(0, -dr), min(h, h - dr))
-    cols_out = slice(max(0, -dc), min(w, w - dc))
-    rows_in = slice(max(0, dr), min(h, h + dr))
-    cols_in = slice(max(0, dc), min(w, w + dc))
-    out[rows_out, cols_out] = array[rows_in, cols_in]
+def _window_max(array: np.ndarray, radius: int, fill: float) -> np.ndarray:
+    """``[H,W]``: the maximum over the ``(2r+1)²`` square around each pixel (``fill`` outside),
+    as two 1-D passes."""
+    out = array
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (radius, radius)
+        padded = np.pad(out, pad, constant_values=fill)
+        out = sliding_window_view(padded, 2 * radius + 1, axis=axis).max(axis=-1)
     return out
-
-
-def _offsets(radius: int) -> list[tuple[int, int]]:
-    return [(dr, dc) for dr in range(-radius, radius + 1) for dc in range(-radius, radius + 1)
-            if (dr, dc) != (0, 0)]
 
 
 def depth_discontinuities(
@@ -61,21 +57,15 @@ def depth_discontinuities(
     """
     gt = to_numpy(gt, np.float64)
     valid = np.isfinite(gt) & (gt > 0)
-    log_gt = np.where(valid, np.log(np.where(valid, gt, 1.0)), np.nan)
-    edges = np.zeros(gt.shape, dtype=bool)
-    for dr, dc in _offsets(radius):
-        other = _shifted(log_gt, dr, dc, np.nan)
-        with np.errstate(invalid="ignore"):
-            edges |= np.abs(other - log_gt) > jump  # NaN (no value) compares False
-    return edges & valid
+    log_gt = np.log(np.where(valid, gt, 1.0))
+    highest = _window_max(np.where(valid, log_gt, -np.inf), radius, -np.inf)
+    lowest = -_window_max(np.where(valid, -log_gt, -np.inf), radius, -np.inf)
+    return valid & ((highest - log_gt > jump) | (log_gt - lowest > jump))
 
 
 def edge_band(edges: np.ndarray, width: int = DEFAULT_WIDTH) -> np.ndarray:
     """``[H,W]`` bool: the pixels within ``width`` pixels (Chebyshev) of an ``edges`` pixel."""
-    band = edges.copy()
-    for dr, dc in _offsets(width):
-        band |= _shifted(edges, dr, dc, False)
-    return band
+    return _window_max(edges, width, False)
 
 
 def edge_metrics(
