@@ -42,3 +42,25 @@ def test_edge_and_interior_figures_separate_the_errors():
     assert np.isclose(parts["edge"]["abs_rel"], 0.1) and parts["edge"]["valid_pixels"] == 120
     assert parts["interior"]["abs_rel"] == 0.0 and parts["interior"]["valid_pixels"] == 1080
     assert "edge" not in edge_metrics(np.ones((20, 60)), np.full((20, 60), 5.0), EXACT)
+
+
+def test_the_window_passes_equal_comparing_every_pixel_pair():
+    rng = np.random.default_rng(0)
+    h, w = 30, 45
+    for radius in (1, 2, 4):
+        gt = np.exp(rng.normal(2.0, 0.3, (h, w)))
+        gt[rng.random(gt.shape) < 0.3] = 0.0
+        gt[0, 0] = np.nan
+        log_gt = np.where(gt > 0, np.log(np.where(gt > 0, gt, 1.0)), np.nan)
+        expected = np.zeros((h, w), bool)
+        padded = np.pad(log_gt, radius, constant_values=np.nan)
+        for r in range(h):
+            for c in range(w):
+                window = padded[r:r + 2 * radius + 1, c:c + 2 * radius + 1]
+                expected[r, c] = np.nanmax(np.abs(window - log_gt[r, c]), initial=0) > 0.3 \
+                    if np.isfinite(log_gt[r, c]) else False
+        assert np.array_equal(depth_discontinuities(gt, jump=0.3, radius=radius), expected)
+        assert np.array_equal(edge_band(expected, radius),
+                              np.array([[expected[max(0, r - radius):r + radius + 1,
+                                                  max(0, c - radius):c + radius + 1].any()
+                                         for c in range(w)] for r in range(h)]))
