@@ -1,14 +1,13 @@
 """Does dense-CRF refinement (`packdepth refine`) make depth better? Measured, not assumed.
 
-    .venv/bin/python bench/crf_effect.py --tune                      # grid on the tuning street
-    .venv/bin/python bench/crf_effect.py --synthetic-model demo_out/model \\
-        --kitti-model MODEL --out bench/results/crf_effect.json
+    .venv/bin/python bench/crf_effect.py --synthetic-model demo_out/model   # -> crf_effect.json
+    .venv/bin/python bench/crf_effect.py --tune     # the grid that chose the defaults (printed)
 
 For each data set, the network's depth (``packdepth.predict`` at the image's own resolution) is
 scored before and after :func:`packdepth.apps.crf.refine_depth` with each parameter setting:
 
-- ``synthetic``: held-out streets (seed 1000, every 2nd frame, exact depth; no crop, 80 m cap,
-  median scaling); edges from the exact depth with radius 1;
+- ``synthetic``: held-out streets (seed 1000, one frame in ``--every``, exact depth; no crop,
+  80 m cap, median scaling); edges from the exact depth with radius 1;
 - ``synthetic_blurred_gt``: a control that isolates what a CRF can do: the exact depth itself,
   sky filled with 80 m, blurred in inverse depth (Gaussian, ``--blur`` px), as the prediction;
 - ``kitti_tiny``: the 10 frames with Velodyne scans (KITTI protocol: Garg crop, 80 m cap,
@@ -18,16 +17,17 @@ scored before and after :func:`packdepth.apps.crf.refine_depth` with each parame
 Figures (mean over frames): abs_rel, rmse, a1 of the whole image, and abs_rel in the edge band
 (valid GT within 2 px of a GT depth discontinuity: a log-depth jump > 0.15 between GT pixels
 at most ``radius`` px apart, :mod:`packdepth.evaluation.edges`) and outside it; with the
-number of frames whose edge abs_rel went down, and seconds per frame. ``--tune`` scores a
-grid on a street of its own (seed 2000, every 2nd frame; never reported), for the blurred-GT
-control and the model's prediction, to choose the defaults.
+number of frames whose edge abs_rel went down, and CPU seconds per frame (one thread). The
+results go to ``bench/results/crf_effect.json`` (``bench/record.py``'s shape; the table on
+docs/benchmarks.md). ``--tune`` scores a grid on a street of its own (seed 2000, every 2nd
+frame; never reported), for the blurred-GT control and the model's prediction, and only prints
+it: it chose the defaults of :class:`~packdepth.apps.crf.CRFParams`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from record import save_result
 
 import packdepth
 from packdepth.apps.crf import CRFParams, refine_depth
@@ -57,13 +58,20 @@ KITTI_DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 TUNE_SEED = 2000
 #: Named settings: the defaults (Potts, gated), the same refining everywhere, the reference
 #: example's kernels everywhere (pydensecrf's README: Gaussian 3 px weight 3, bilateral 80 px /
-#: 13 RGB weight 10; our unary), and the soft-Potts compatibility (gated).
+#: 13 RGB weight 10; our unary), and the soft-Potts compatibility (gated; 5x slower, so only
+#: with ``--settings``).
 SETTINGS = {
     "default": CRFParams(),
     "default, no gate": CRFParams(gate=0.0),
     "reference kernels, no gate": CRFParams(theta_alpha=80.0, w1=10.0, gate=0.0),
     "soft Potts (sigma 0.2, tau 0.1)": CRFParams(sigma=0.2, tau=0.1),
 }
+DEFAULT_SETTINGS = ["default", "default, no gate", "reference kernels, no gate"]
+#: The data sets: name in the results, label in the table.
+DATA_SETS = {"synthetic": "synthetic held-out, demo model",
+             "synthetic_blurred_gt": "synthetic held-out, exact depth blurred",
+             "kitti_tiny": "kitti_tiny, demo model",
+             "kitti_annotated": "kitti_annotated, demo model"}
 #: The grid of ``--tune`` (Potts, gated; what chose the defaults).
 TUNE_GRID = [dict(sigma=s, w1=w, theta_alpha=a, gate=0.1)
              for s in (0.1, 0.2, 0.3) for w in (5.0, 10.0, 20.0) for a in (10.0, 20.0)]
@@ -144,8 +152,13 @@ def evaluate(name: str, frames: list, protocol: DepthProtocol, radius: int,
             "rows": rows}
 
 
+def _better(row: dict, base: list[float]) -> int:
+    """How many frames' edge abs_rel ``row`` lowered below ``base``'s."""
+    return sum(a < b for a, b in zip(row["per_frame_edge_abs_rel"], base))
+
+
 def _line(label: str, row: dict, base: list[float]) -> str:
-    better = sum(a < b for a, b in zip(row["per_frame_edge_abs_rel"], base))
+    better = _better(row, base)
     return (f"| {label} | {row['abs_rel']:.4f} | {row['rmse']:.3f} | {row['a1']:.3f} | "
             f"{row['edge_abs_rel']:.4f} | {row['interior_abs_rel']:.4f} | {better}/{len(base)} | "
             f"{row['cpu_seconds_per_frame']:.2f} |")
@@ -159,54 +172,88 @@ def main() -> None:
     ap.add_argument("--kitti", type=Path, default=Path("../shared/data/kitti_tiny"))
     ap.add_argument("--annotated", type=Path, default=Path("../shared/data/kitti_annotated"))
     ap.add_argument("--data", type=Path, default=Path("bench/data"))
+    ap.add_argument("--every", type=int, default=2, help="every N-th synthetic held-out frame")
     ap.add_argument("--blur", type=float, default=2.0, help="px, the blurred-GT control")
-    ap.add_argument("--skip", nargs="*", default=[], help="data sets to leave out")
-    ap.add_argument("--tune", action="store_true", help="grid on the tuning street only")
+    ap.add_argument("--skip", nargs="*", default=[], choices=list(DATA_SETS),
+                    help="data sets to leave out")
+    ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=list(SETTINGS),
+                    help="CRF settings to score (default: %(default)s)")
+    ap.add_argument("--tune", action="store_true", help="grid on the tuning street, printed")
     ap.add_argument("--out", type=Path, default=Path("bench/results/crf_effect.json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     tag = "96x320_jam" if args.jam else "96x320"
     params = dict(height=96, width=320, jam=args.jam)
     model = packdepth.load(args.synthetic_model, device="cpu")
-    report = {"command": " ".join(["bench/crf_effect.py", *__import__("sys").argv[1:]]),
-              "machine": platform.platform(), "synthetic_model": args.synthetic_model,
-              "edge_band": {"jump": DEFAULT_JUMP, "width": DEFAULT_WIDTH},
-              "settings": {k: asdict(v) for k, v in SETTINGS.items()}, "data": {}}
     if args.tune:
         world = prepare_world(args.data / f"crf_tune_{tag}", SynthParams(frames=20,
                               seed=TUNE_SEED, **params), 1)
         grid = {json.dumps(g): replace(CRFParams(), **g) for g in TUNE_GRID}
         frames = synthetic_frames(world, 2, model)
         control = [(n, rgb, blurred(gt, args.blur), gt) for n, rgb, _, gt in frames]
-        report["data"]["tune_blurred_gt"] = evaluate(
-            f"tuning street, exact depth blurred {args.blur:g} px", control, SYNTHETIC_PROTOCOL,
-            1, grid)
-        report["data"]["tune"] = evaluate("tuning street", frames, SYNTHETIC_PROTOCOL, 1, grid)
-    else:
-        world = prepare_world(args.data / f"heldout_{tag}", SynthParams(frames=50,
-                              seed=HELDOUT_SEED, **params), 2)
-        frames = synthetic_frames(world, 2, model)
-        if "synthetic" not in args.skip:
-            report["data"]["synthetic"] = evaluate("synthetic", frames, SYNTHETIC_PROTOCOL, 1,
-                                                   SETTINGS)
-        if "synthetic_blurred_gt" not in args.skip:
-            control = [(n, rgb, blurred(gt, args.blur), gt) for n, rgb, _, gt in frames]
-            report["data"]["synthetic_blurred_gt"] = evaluate(
-                f"synthetic, exact depth blurred {args.blur:g} px", control, SYNTHETIC_PROTOCOL,
-                1, SETTINGS)
-        kitti_model = packdepth.load(args.kitti_model or args.synthetic_model, device="cpu")
-        report["kitti_model"] = args.kitti_model or args.synthetic_model
-        if "kitti_tiny" not in args.skip:
-            report["data"]["kitti_tiny"] = evaluate("kitti_tiny", kitti_frames(args.kitti,
-                                                    kitti_model), KITTI, 2, SETTINGS)
-        if "kitti_annotated" not in args.skip:
-            report["data"]["kitti_annotated"] = evaluate(
-                "kitti_annotated", annotated_frames(args.annotated, kitti_model), KITTI, 2,
-                SETTINGS)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
-    print(f"\ncolumns: abs_rel | rmse | a1 | edge abs_rel | interior abs_rel | frames with "
-          f"lower edge abs_rel | CPU s/frame\nwritten: {args.out}")
+        evaluate(f"tuning street, exact depth blurred {args.blur:g} px", control,
+                 SYNTHETIC_PROTOCOL, 1, grid)
+        evaluate("tuning street", frames, SYNTHETIC_PROTOCOL, 1, grid)
+        print(f"\n{COLUMNS}")
+        return
+    settings = {name: SETTINGS[name] for name in args.settings}
+    world = prepare_world(args.data / f"heldout_{tag}", SynthParams(frames=50,
+                          seed=HELDOUT_SEED, **params), 2)
+    frames = synthetic_frames(world, args.every, model)
+    kitti_model = packdepth.load(args.kitti_model or args.synthetic_model, device="cpu")
+    sources = {
+        "synthetic": lambda: (frames, SYNTHETIC_PROTOCOL, 1),
+        "synthetic_blurred_gt": lambda: ([(n, rgb, blurred(gt, args.blur), gt)
+                                          for n, rgb, _, gt in frames], SYNTHETIC_PROTOCOL, 1),
+        "kitti_tiny": lambda: (kitti_frames(args.kitti, kitti_model), KITTI, 2),
+        "kitti_annotated": lambda: (annotated_frames(args.annotated, kitti_model), KITTI, 2),
+    }
+    results = {}
+    for name, label in DATA_SETS.items():
+        if name not in args.skip:
+            results[name] = evaluate(label, *sources[name](), settings)
+    print(f"\n{COLUMNS}")
+    save(args, results, settings)
+
+
+COLUMNS = ("columns: abs_rel | rmse | a1 | edge abs_rel | interior abs_rel | frames with lower "
+           "edge abs_rel | CPU s/frame")
+
+
+def save(args: argparse.Namespace, results: dict, settings: dict[str, CRFParams]) -> None:
+    """``args.out`` through ``bench/record.save_result``: one row per data set and setting."""
+    rows = []
+    for name, result in results.items():
+        base = result["rows"]["prediction"]["per_frame_edge_abs_rel"]
+        for label, row in result["rows"].items():
+            rows.append([f"{name} ({result['frames']})",
+                         "no CRF" if label == "prediction" else f"CRF, {label}",
+                         row["abs_rel"], row["rmse"], row["a1"], row["edge_abs_rel"],
+                         row["interior_abs_rel"], "–" if label == "prediction"
+                         else f"{_better(row, base)}/{result['frames']}",
+                         row["cpu_seconds_per_frame"]])
+    kitti_model = args.kitti_model or args.synthetic_model
+    save_result(
+        args.out,
+        title="Dense-CRF refinement (packdepth refine): abs_rel overall and near depth edges",
+        protocol=f"model {args.synthetic_model} (synthetic) and {kitti_model} (KITTI), depth at "
+                 "each image's resolution, refined by apps.crf.refine_depth; synthetic: one "
+                 f"frame in {args.every} of 2 held-out streets (seed 1000) vs exact depth, "
+                 f"{SYNTHETIC_PROTOCOL.describe()}; the blurred control refines the exact depth "
+                 f"blurred by {args.blur:g} px (inverse depth); kitti_tiny: its frames with "
+                 f"Velodyne scans, kitti_annotated: KITTI's annotated depth, {KITTI.describe()}; "
+                 f"edge band: valid GT within {DEFAULT_WIDTH} px of a GT log-depth jump > "
+                 f"{DEFAULT_JUMP} (between pixels ≤ 1 px apart on synthetic, ≤ 2 px on the sparse "
+                 "KITTI GT); mean of per-frame figures; CPU seconds on one thread",
+        columns=["data (frames)", "depth", "abs_rel", "rmse", "a1", "abs_rel at edges",
+                 "abs_rel elsewhere", "frames with lower edge abs_rel", "CPU s/frame"],
+        rows=rows,
+        data={"settings": {k: asdict(v) for k, v in settings.items()},
+              "edge_band": {"jump": DEFAULT_JUMP, "width": DEFAULT_WIDTH},
+              "synthetic_model": args.synthetic_model, "kitti_model": kitti_model,
+              "data": results},
+    )
+    print(f"written: {args.out}")
 
 
 if __name__ == "__main__":
