@@ -216,6 +216,13 @@ def main() -> None:
     save(args, results, settings)
 
 
+NOTES = [
+    "CRF, default: CRFParams() (K 64 log-spaced labels, σ 0.1, Potts, θα 10 px, θβ 13, θγ 3 px, "
+    "w1 10, w2 3, 5 iterations), kept only near the prediction's own depth edges (the gate); "
+    "no gate: refined everywhere; reference kernels: pydensecrf's README example (θα 80 px)",
+    "the blurred control's error is edge blur only: what a CRF can fix; a network's errors are "
+    "mostly wrong depths, which the image's colours do not correct",
+]
 COLUMNS = ("columns: abs_rel | rmse | a1 | edge abs_rel | interior abs_rel | frames with lower "
            "edge abs_rel | CPU s/frame")
 
@@ -248,6 +255,7 @@ def save(args: argparse.Namespace, results: dict, settings: dict[str, CRFParams]
         columns=["data (frames)", "depth", "abs_rel", "rmse", "a1", "abs_rel at edges",
                  "abs_rel elsewhere", "frames with lower edge abs_rel", "CPU s/frame"],
         rows=rows,
+        notes=NOTES,
         data={"settings": {k: asdict(v) for k, v in settings.items()},
               "edge_band": {"jump": DEFAULT_JUMP, "width": DEFAULT_WIDTH},
               "synthetic_model": args.synthetic_model, "kitti_model": kitti_model,

@@ -44,18 +44,18 @@ Defaults: ``θβ = 13``, ``θγ = 3``, ``w2 = 3``, ``w1 = 10`` are the reference
 ``addPairwiseBilateral(sxy=80, srgb=13, rgbim=im, compat=10)``, with ``sxy``/``srgb`` mapped to
 ``θγ``, ``θα``, ``θβ``); ``θα = 10``, ``σ = 0.1`` and the gate (``0.1``, 1 % of the width:
 3 px at 320) were chosen on a tuning street of the synthetic world (seed 2000, never reported;
-``bench/crf_effect.py``), Potts (``τ = 0``) for speed. Cost: about ``K·H·W`` per
+``bench/crf_effect.py --tune``), Potts (``τ = 0``) for speed. Cost: about ``K·H·W`` per
 iteration; for a 1242x375 KITTI frame at ``K = 64``, 5 iterations, one core: 6 s with Potts,
 34 s with ``τ > 0`` (a ``K x K`` matrix product per pixel).
 
-Measured (``bench/crf_effect.py``, ``bench/results/crf_effect.json``): where the depth's error
-is edge blur (the synthetic streets' exact depth blurred by 2 px) the defaults lower abs_rel
-within 2 px of depth edges by 14 % (0.124 → 0.106) and overall by 2 % (0.0350 → 0.0343), but
-raise it away from edges (0.0144 → 0.0176); without the gate abs_rel rises to 0.050. On
-networks' predictions (the demo model on held-out synthetic streets, kitti_tiny, the annotated
-KITTI frames) every setting tried changes abs_rel by less than 0.004, and the edge band's by
-−0.009 (best) to +0.014 (worst): their errors are wrong depths, not blurred edges. Nothing runs
-it by default.
+Measured (``bench/crf_effect.py``, ``bench/results/crf_effect.json``, docs/benchmarks.md):
+where the depth's error is edge blur (the synthetic streets' exact depth blurred by 2 px) the
+defaults lower abs_rel within 2 px of depth edges by 14 % (0.125 → 0.107) and overall by 4 %
+(0.0371 → 0.0355), but raise it away from edges (0.0165 → 0.0188); without the gate abs_rel
+rises to 0.051. On a network's predictions (the weak demo model on held-out synthetic streets,
+kitti_tiny, the annotated KITTI frames) every setting tried changes abs_rel by at most 0.004,
+and the edge band's by −0.005 (best) to +0.014 (worst): their errors are wrong depths, not
+blurred edges. Nothing runs it by default.
 """
 
 from __future__ import annotations
