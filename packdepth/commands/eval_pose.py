@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from packdepth.commands._args import positive_int
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.pose import trajectory_ate
 from packdepth.io.atomic import write_text
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="relative",
         help="relative: line t = T_t->t+1 (N-1 lines); absolute: camera-to-world (N lines)",
     )
-    p.add_argument("--snippet", type=int, default=5, help="frames per snippet (default 5)")
+    p.add_argument("--snippet", type=positive_int, default=5, help="frames per snippet (default 5)")
     p.add_argument("--json", type=Path, default=None, help="write the result here")
     p.set_defaults(func=run)
 

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, add_overrides, image_size
+from packdepth.commands._args import (
+    add_camera_height,
+    add_overrides,
+    image_size,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]}: pixels, "
                    "of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
-    p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--stride", type=positive_int, default=1, help="use every N-th frame")
     p.add_argument("--tum", action="store_true",
                    help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
     add_camera_height(p, "metres above the road (KITTI 1.65): the depth maps are scaled by the "

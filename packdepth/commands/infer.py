@@ -13,7 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, add_model_argument, image_size
+from packdepth.commands._args import (
+    add_camera_height,
+    add_model_argument,
+    image_size,
+    positive_int,
+)
 
 EPILOG = """\
 outputs (below --out, per frame with output name S):
@@ -70,13 +75,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=image_size, default=None, help="network input HxW (default: "
                    "the size the model records, else 192x640)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
-    p.add_argument("--batch", type=int, default=4, help="frames per network call (default 4)")
+    p.add_argument("--batch", type=positive_int, default=4,
+                   help="frames per network call (default 4)")
     p.add_argument("--post-process", action="store_true", help="flip post-processing")
     p.add_argument("--scale", type=float, default=None,
                    help="multiply depth by S (e.g. from a known distance); labels it metric")
     add_camera_height(p, "metres above the road: metric depth from the fitted ground plane "
                       "(KITTI 1.65; needs intrinsics)")
-    p.add_argument("--ground-window", type=int, default=1,
+    p.add_argument("--ground-window", type=positive_int, default=1,
                    help="with --camera-height: median scale of the last N frames of a video "
                    "(default 1: each frame its own)")
     p.add_argument("--intrinsics", type=Path, default=None,
@@ -84,8 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
-    p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
-    p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--stride", type=positive_int, default=1, help="every N-th frame of videos")
+    p.add_argument("--max-frames", type=positive_int, default=None,
+                   help="at most N frames per video")
     p.add_argument("--poses", action="store_true",
                    help="also write the pose network's camera trajectory per sequence (each "
                    "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
@@ -118,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.inputs:
         raise PackdepthError("no INPUT given (image files, folders or videos)")
+    if args.tum and not args.poses:
+        raise PackdepthError("--tum goes with --poses (the trajectory in TUM format too)")
     if args.poses and args.skip_bad:
         raise PackdepthError("--poses and --skip-bad: a trajectory needs every frame; drop one")
     model = load(args.model, device=args.device, size=args.size)

@@ -26,6 +26,7 @@ from packdepth.data.intrinsics import Intrinsics, load_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference.model import Model
 from packdepth.inference.outputs import (
+    FRAME_SUFFIXES,
     ColourRange,
     depth_colours,
     frame_paths,
@@ -48,6 +49,10 @@ from packdepth.io.atomic import publish, refuse_replacing, staging_folder
 #: What ``save=None`` writes: per image, and per video.
 IMAGE_DEFAULT, VIDEO_DEFAULT = ("npz", "viz"), ("video",)
 VIDEO_SUFFIX = "_depth.mp4"
+#: Warned once per run when a relative depth map is written as a 16-bit PNG.
+RELATIVE_PNG16 = ("png16 of relative depth: the PNG holds the model's depth x 256 in unknown "
+                  "units, scale-free and quantised to 1/256 of a unit; for metres pass --scale S "
+                  "or --camera-height H (npz keeps full precision)")
 
 
 @dataclass
@@ -127,6 +132,7 @@ class _Run:
         intr = opts.intrinsics
         self.intrinsics = load_intrinsics(intr) if isinstance(intr, (str, os.PathLike)) else intr
         self.progress = Progress(len(items), enabled=opts.progress)
+        self.warned_png16 = False
 
     def frames_of_all(self) -> Iterator[Frame]:
         for item in self.items:
@@ -187,6 +193,11 @@ class _Run:
                                  f"({first})") from exc
         if self.opts.rescale is not None:
             results = [self.opts.rescale(f, r) for f, r in zip(batch, results)]
+        if not self.warned_png16 and any(
+                not r.metric and "png16" in self.states[f.input.name].formats
+                for f, r in zip(batch, results)):
+            self.warned_png16 = True
+            warnings.warn(RELATIVE_PNG16, stacklevel=2)
         for frame, result in zip(batch, results):
             self.states[frame.input.name].frames += 1
             self.states[frame.input.name].metric_frames += result.metric
@@ -218,6 +229,27 @@ class _Run:
             self.progress.close()
 
 
+def check_outputs(items: Sequence[Input], save: tuple[str, ...] | None) -> None:
+    """Say which inputs a ``save`` list writes nothing for: ``video`` alone applies to videos
+    only, so image inputs would get no file.
+
+    Raises:
+        PackdepthError: every input is an image (the run would write nothing). With videos
+            among them, a warning names the images left without output instead.
+    """
+    if save is None or any(f in FRAME_SUFFIXES for f in save):
+        return
+    images = sum(i.kind == "image" for i in items)
+    if not images:
+        return
+    applies = (f"--save {','.join(save)} applies to video inputs; images take "
+               f"{', '.join(FRAME_SUFFIXES)}")
+    if images == len(items):
+        raise PackdepthError(f"nothing to write for image inputs: {applies}")
+    warnings.warn(f"nothing is written for {images} image input{'s' * (images > 1)}: {applies}",
+                  stacklevel=3)
+
+
 def infer(
     model: Model,
     inputs: Sequence[str | os.PathLike | Input],
@@ -243,11 +275,12 @@ def infer(
     opts = replace(options or InferOptions())
     opts.save = parse_formats(opts.save)
     for name, value in (("--batch", opts.batch), ("--stride", opts.stride),
-                        ("--max-frames", opts.max_frames or 1)):
+                        ("--max-frames", 1 if opts.max_frames is None else opts.max_frames)):
         if value < 1:
             raise PackdepthError(f"{name}: must be at least 1, got {value}")
     out, start = Path(out), time.monotonic()
     items = expand_inputs(inputs, recursive=opts.recursive, exclude=out)
+    check_outputs(items, opts.save)
     refuse_replacing([p for i in items if i.kind == "image"  # early; videos at the end
                       for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT).values()],
                      [i.path for i in items])
