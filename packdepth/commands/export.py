@@ -68,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
     tolerance = TOLERANCE if args.tolerance is None else args.tolerance
     if not (math.isfinite(tolerance) and tolerance > 0):
         raise PackdepthError(f"--tolerance: must be a positive number, got {args.tolerance}")
-    if args.threads is not None and args.threads < 1:
-        raise PackdepthError(f"--threads: must be at least 1, got {args.threads}")
     if args.onnx.is_dir():
         raise PackdepthError(f"{args.onnx}: a folder; --onnx names the file to write")
     model = load(args.model, device="cpu", size=args.size)

@@ -55,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
     if args.minutes <= 0:
         raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
     check_train_size(*args.size, "--size")
-    if args.stride < 1:
-        raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
     height = args.camera_height
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
