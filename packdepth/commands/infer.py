@@ -24,11 +24,12 @@ EPILOG = """\
 outputs (below --out, per frame with output name S):
   npz    S.npz        depth [H,W] float32 (metres if metric), inv_depth, metric, K when known
   png16  S.png        16-bit PNG, metres x 256 (KITTI), 0 = none, clipped at 256 m
+                      (relative depth: unknown units x 256, with a warning)
   viz    S_depth.png  magma colours of inverse depth (near = bright)
   panel  S_panel.png  the image | viz side by side
   video  V_depth.mp4  for a video V: image | depth per frame, H.264, the video's frame rate
 default --save: npz,viz for images, video for videos; a --save list applies to every input
-(video to videos only).
+(video to videos only: with image inputs alone it is refused, beside videos warned).
 
 output names:
   image a/b.png          -> DIR/b.npz, DIR/b_depth.png, ...
@@ -96,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--poses", action="store_true",
                    help="also write the pose network's camera trajectory per sequence (each "
                    "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
-    p.add_argument("--tum", action="store_true", help="with --poses: also poses_tum.txt")
+    p.add_argument("--tum", action="store_true",
+                   help="with --poses (needs it): also poses_tum.txt")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave unreadable inputs out with a warning instead of stopping")
     p.set_defaults(func=run)

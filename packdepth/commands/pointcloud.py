@@ -19,7 +19,8 @@ Inputs, one of:
   depth files   INPUT.npz (key 'depth' [H,W] in metres or up to scale; optional 'K' [3,3] at
                 that resolution and 'metric', as written by `packdepth infer` / `fit`) or a
                 16-bit PNG (metres x 256, 0 = none). Colours: one --image per input, in order
-                (without: coloured by depth). K: the npz's 'K', else --intrinsics.
+                (without: coloured by depth), of the depth's size or aspect ratio (resized to
+                it; another aspect ratio is refused). K: the npz's 'K', else --intrinsics.
   --model MODEL INPUT images: depth from a model (any form `packdepth infer` loads) at --size
                 (default: the size the model records); colours from the images; K from
                 --intrinsics.
