@@ -91,7 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
-    p.add_argument("--stride", type=positive_int, default=1, help="every N-th frame of videos")
+    p.add_argument("--stride", type=positive_int, default=1,
+                   help="every N-th frame of videos and every N-th image of folders")
+    p.add_argument("--pattern", help="folders: take the files matching this glob, e.g. "
+                   "'*.color.png' where colour frames and depth maps share the folder")
     p.add_argument("--max-frames", type=positive_int, default=None,
                    help="at most N frames per video")
     p.add_argument("--poses", action="store_true",
@@ -122,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     options = InferOptions(
         save=parse_formats(args.save), batch=args.batch, post_process=args.post_process,
         scale=args.scale, recursive=args.recursive,
-        stride=args.stride, max_frames=args.max_frames, skip_bad=args.skip_bad,
+        stride=args.stride, pattern=args.pattern, max_frames=args.max_frames,
+        skip_bad=args.skip_bad,
         intrinsics=intrinsics, rescale=rescale,
     )
     if not args.inputs:
@@ -137,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.showwarning = _warning_line
         trajectories = sequence_trajectories(
             model, args.inputs, out=args.out, recursive=args.recursive, stride=args.stride,
-            max_frames=args.max_frames) if args.poses else []
+            max_frames=args.max_frames, pattern=args.pattern) if args.poses else []
         summary = infer(model, args.inputs, args.out, options)
     for files in write_sequence_trajectories(trajectories, args.out, metric=model.metric,
                                              tum=args.tum):
