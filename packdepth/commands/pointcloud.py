@@ -133,10 +133,9 @@ def _refuse_kind(path: Path, expected: str) -> None:
 
 def _depth_png_mode(path: Path) -> None:
     """Refuse a PNG that is a picture rather than 16-bit depth, saying what to do with it."""
-    from packdepth.data.images import open_image
+    from packdepth.data.images import image_header
 
-    with open_image(path, "PNG") as img:
-        mode = img.mode
+    mode = image_header(path)[1]
     if mode not in ("I;16", "I;16B", "I"):
         raise PackdepthError(f"{path}: a picture (mode {mode}), not a 16-bit depth PNG: to predict "
                              "its depth pass --model MODEL")
