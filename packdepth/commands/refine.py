@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import image_size, positive_int
 from packdepth.errors import PackdepthError
 
 EPILOG = """\
@@ -49,7 +49,7 @@ Measured (bench/crf_effect.py, docs/benchmarks.md): it sharpens blurred depth ed
 
 #: CLI option → :class:`~packdepth.apps.crf.CRFParams` field.
 CRF_OPTIONS = {
-    "labels": (int, "K, depth labels"),
+    "labels": (positive_int, "K, depth labels"),
     "sigma": (float, "unary width in log depth (0.1 = 10 %%)"),
     "theta_alpha": (float, "appearance kernel, spatial width (pixels)"),
     "theta_beta": (float, "appearance kernel, colour width (RGB 0-255)"),
@@ -57,7 +57,7 @@ CRF_OPTIONS = {
     "w1": (float, "appearance kernel weight"),
     "w2": (float, "smoothness kernel weight"),
     "tau": (float, "label compatibility width in log depth (0 = Potts)"),
-    "iterations": (int, "mean-field steps"),
+    "iterations": (positive_int, "mean-field steps"),
     "gate": (float, "refine only near the prediction's depth edges: log-depth jumps above "
              "this (0 = everywhere)"),
     "gate_width": (float, "the gate's reach, a fraction of the image width"),

@@ -47,7 +47,7 @@ from packdepth.io.checkpoints import (
     load_model,
     read_model_info,
 )
-from packdepth.io.identify import identify, not_a_model
+from packdepth.io.identify import identify, model_folder, not_a_model
 
 #: Network input ``(height, width)`` when neither the caller nor the model gives one.
 DEFAULT_SIZE = (192, 640)
@@ -81,6 +81,15 @@ class Model:
     depth_scale: float = 1.0
     info: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line: networks, parameters, input size, scale, device, source (not the layers)."""
+        params = sum(p.numel() for p in self.depth_net.parameters())
+        pose = f" + {type(self.pose_net).__name__}" if self.pose_net is not None else ""
+        scale = "metric" if self.metric else "relative"
+        return (f"Model({type(self.depth_net).__name__}{pose}, {params / 1e6:.1f}M depth "
+                f"parameters, input {self.size[0]}x{self.size[1]}, {scale} depth, "
+                f"device {self.device}, from {self.source!r})")
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``auto`` → ``cuda`` when available, else ``cpu``; an unavailable device is an error."""
@@ -92,6 +101,15 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise PackdepthError(f"--device: not a device ({exc})") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise PackdepthError(f"--device {device}: CUDA is not available on this machine")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise PackdepthError(f"--device {device}: Apple's MPS is not available on this machine "
+                             "(use cpu or auto)")
+    try:  # any other device that cannot hold data here (a backend not built in, meta)
+        torch.zeros(1, device=dev).cpu()
+    except (RuntimeError, AssertionError, NotImplementedError) as exc:
+        reason = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() else ""
+        raise PackdepthError(f"--device {device}: not available on this machine "
+                             f"({reason or type(exc).__name__}; use cpu or auto)") from None
     return dev
 
 
@@ -110,13 +128,13 @@ def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
 def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | None, dict]:
     """``(depth_net, pose_net, info)`` of every path form (module docstring, forms 2-6)."""
     if path.is_dir():
-        for folder in (path, path / "model"):
-            if (folder / DEPTH_FILE).is_file():
-                depth = load_model(folder / DEPTH_FILE, str(device), kind="depth")
-                pose_file = folder / POSE_FILE
-                pose = load_model(pose_file, str(device), kind="pose") if pose_file.is_file() \
-                    else None
-                return depth, pose, read_model_info(folder / DEPTH_FILE)[1]
+        folder = model_folder(path)  # a run folder: its model/
+        if (folder / DEPTH_FILE).is_file():
+            depth = load_model(folder / DEPTH_FILE, str(device), kind="depth")
+            pose_file = folder / POSE_FILE
+            pose = load_model(pose_file, str(device), kind="pose") if pose_file.is_file() \
+                else None
+            return depth, pose, read_model_info(folder / DEPTH_FILE)[1]
         if (path / "encoder.pth").is_file():
             imported = import_monodepth2(path)
         else:

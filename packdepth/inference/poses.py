@@ -37,13 +37,14 @@ class SequenceTrajectory:
 def sequence_trajectories(
     model: Model, inputs: Sequence[str | os.PathLike | Input], *, out: str | os.PathLike,
     recursive: bool = False, stride: int = 1, max_frames: int | None = None,
+    pattern: str | None = None,
 ) -> list[SequenceTrajectory]:
     """The pose network's trajectory of every sequence of ``inputs`` (module docstring).
 
     Args:
         model: from :func:`packdepth.load`, with a pose network.
         inputs, recursive: as :func:`~packdepth.inference.runner.infer`; ``out`` is excluded.
-        stride, max_frames: the video frames kept, as for the depth.
+        stride, max_frames, pattern: the frames kept, as for the depth.
 
     Raises:
         PackdepthError: the model has no pose network; a sequence has fewer than two frames; an
@@ -53,7 +54,8 @@ def sequence_trajectories(
         raise PackdepthError(f"{model.source}: no pose network in this model (--poses needs one: "
                              "a packdepth model folder with pose_net.safetensors, a monodepth2 "
                              "folder with pose.pth or a packnet-sfm checkpoint with a pose net)")
-    items = expand_inputs(inputs, recursive=recursive, exclude=out)
+    items = expand_inputs(inputs, recursive=recursive, exclude=out, stride=stride,
+                          pattern=pattern)
     groups = [[i for i in items if i.kind == "image"]] + [[i] for i in items if i.kind == "video"]
     found = []
     for group in (g for g in groups if g):

@@ -124,14 +124,35 @@ def refuse_replacing(targets: Iterable[Path], inputs: Iterable[Path]) -> None:
                                  "--out")
 
 
+def refuse_unplaceable(targets: Iterable[Path], out: Path) -> None:
+    """Raise :class:`PackdepthError` naming the first of ``targets`` (files below ``out``) that
+    is an existing folder, or whose folder below ``out`` is an existing file: ``os.replace``
+    could not put a file there."""
+    out = Path(out)
+    for target in map(Path, targets):
+        if target.is_dir():
+            raise PackdepthError(f"{target}: a folder is in the way of an output file; move it "
+                                 "or choose another --out")
+        for parent in target.relative_to(out).parents:
+            if parent != Path(".") and (out / parent).exists() and not (out / parent).is_dir():
+                raise PackdepthError(f"{out / parent}: a file is in the way of the output folder "
+                                     f"of {target.name}; move it or choose another --out")
+
+
 def publish(stage: Path, out: Path, files: Iterable[Path],
             inputs: Iterable[Path] = ()) -> list[Path]:
     """Move staged ``files`` (below ``stage``) to the same relative paths below ``out``.
 
-    Each move is an ``os.replace`` (atomic per file). Nothing moves when a target would replace
-    one of ``inputs`` (:func:`refuse_replacing`). Returns the final paths.
+    Each move is an ``os.replace`` (atomic per file). Every target is checked before the first
+    move (:func:`refuse_unplaceable`, :func:`refuse_replacing`), so nothing moves when one of them
+    would replace one of ``inputs``, is an existing folder or lies below an existing file.
+    Returns the final paths.
+
+    Raises:
+        PackdepthError: naming the first target that cannot be written.
     """
     moves = [(p, out / p.relative_to(stage)) for p in files]
+    refuse_unplaceable([target for _, target in moves], out)
     refuse_replacing([target for _, target in moves], inputs)
     for staged, target in moves:
         target.parent.mkdir(parents=True, exist_ok=True)

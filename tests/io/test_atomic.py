@@ -84,3 +84,24 @@ def test_publishing_over_an_input_moves_nothing(tmp_path: Path) -> None:
     with pytest.raises(PackdepthError, match="file: not a folder"), \
             staging_folder(tmp_path / "file"):
         pass
+
+
+@pytest.mark.parametrize("obstacle", ["folder", "file"])
+def test_a_target_that_cannot_be_replaced_moves_nothing(tmp_path: Path, obstacle: str) -> None:
+    """Every target is checked before the first move: a folder where an output file goes, or a
+    file where an output folder goes, leaves ``out`` as it was (no partial publish)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if obstacle == "folder":
+        (out / "b.png").mkdir()  # in the way of the second file
+        needle = r"b\.png: a folder is in the way"
+    else:
+        (out / "sub").write_text("mine")  # in the way of sub/c.npz's folder
+        needle = r"sub: a file is in the way of the output folder of c\.npz"
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    with pytest.raises(PackdepthError, match=needle), staging_folder(out) as stage:
+        staged = [stage / "a.npz", stage / "b.png", stage / "sub" / "c.npz"]
+        for i, path in enumerate(staged):
+            write_bytes(path, bytes([i]))
+        publish(stage, out, staged)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
