@@ -94,7 +94,7 @@ NETWORKS = {
 def test_fused_network_gives_the_plain_networks_outputs(name: str) -> None:
     torch.manual_seed(3)
     net = randomise_(NETWORKS[name]()).eval()
-    fused = fuse(net)
+    fused = net.fused()
     kinds = {type(m) for m in fused.modules()}
     assert FusedPackLayer in kinds and FusedUnpackLayer in kinds
     assert not kinds & {PackLayer3d, UnpackLayer3d}
