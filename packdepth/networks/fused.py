@@ -7,8 +7,13 @@
   reshape and PixelShuffle are one permutation (PyTorch's CPU Conv3d with a single input channel
   is slow); the same products and sums as the reference, in another order.
 
-Both compute the function of the layer they replace (packnet-sfm ``PackLayerConv3d`` /
-``UnpackLayerConv3d``; Guizilini et al., CVPR 2020) up to float rounding.
+- PackNet's other convolutions (:class:`~packdepth.networks.layers.ConvGNElu`,
+  :class:`~packdepth.networks.layers.InvDepthHead`) pad with zeros through the convolution's
+  own ``padding`` instead of a separate ``ConstantPad2d`` (which copies the whole map first).
+
+All compute the function of the layers they replace (packnet-sfm ``PackLayerConv3d`` /
+``UnpackLayerConv3d`` / ``Conv2D`` / ``InvDepth``; Guizilini et al., CVPR 2020) up to float
+rounding.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from packdepth.networks.fold import PackFold, fold_pack, folded_pack_conv
-from packdepth.networks.layers import PackLayer3d, UnpackLayer3d, packing
+from packdepth.networks.layers import (
+    ConvGNElu,
+    InvDepthHead,
+    PackLayer3d,
+    UnpackLayer3d,
+    packing,
+)
 
 
 class FusedPackLayer(nn.Module):
@@ -85,9 +96,20 @@ class FusedUnpackLayer(nn.Module):
         return z.reshape(b, self.d * q // (r * r), h * r, w * r)
 
 
+def _pad_inside(module: ConvGNElu | InvDepthHead) -> None:
+    """Move a symmetric zero ``ConstantPad2d`` into the following convolution's padding."""
+    conv = module.conv_base if isinstance(module, ConvGNElu) else module.conv1
+    pad = module.pad
+    if isinstance(pad, nn.ConstantPad2d) and pad.value == 0 and len(set(pad.padding)) == 1 \
+            and conv.padding == (0, 0):
+        conv.padding = (pad.padding[0], pad.padding[0])
+        module.pad = nn.Identity()
+
+
 def fuse(net: nn.Module, inplace: bool = False) -> nn.Module:
     """``net`` with every :class:`PackLayer3d` / :class:`UnpackLayer3d` replaced by a
-    :class:`FusedPackLayer` / :class:`FusedUnpackLayer`, for inference.
+    :class:`FusedPackLayer` / :class:`FusedUnpackLayer` and PackNet's zero pads moved into their
+    convolutions, for inference.
 
     Args:
         net: any module (a :class:`~packdepth.networks.PackNet`, or one holding one); a module
@@ -103,6 +125,8 @@ def fuse(net: nn.Module, inplace: bool = False) -> nn.Module:
     target = net if inplace else copy.deepcopy(net)
     replacements = {PackLayer3d: FusedPackLayer, UnpackLayer3d: FusedUnpackLayer}
     for module in list(target.modules()):
+        if isinstance(module, (ConvGNElu, InvDepthHead)):
+            _pad_inside(module)
         for name, child in list(module.named_children()):
             if type(child) in replacements:
                 setattr(module, name, replacements[type(child)](child).train(child.training))

@@ -97,7 +97,7 @@ def test_fused_network_gives_the_plain_networks_outputs(name: str) -> None:
     fused = net.fused()
     kinds = {type(m) for m in fused.modules()}
     assert FusedPackLayer in kinds and FusedUnpackLayer in kinds
-    assert not kinds & {PackLayer3d, UnpackLayer3d}
+    assert not kinds & {PackLayer3d, UnpackLayer3d, torch.nn.ConstantPad2d}  # pads in the convs
     for size in ((64, 64), (96, 160), (37, 71)):
         image = torch.rand(2, 3, *size)
         with torch.inference_mode():
