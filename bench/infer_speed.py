@@ -15,7 +15,7 @@ rounds (slow cells stop after ``--slow-rounds``). Variants:
 - ``default``: what ``packdepth infer`` and ``packdepth.load`` run
   (:func:`packdepth.inference.fast.prepare_network`: fused PackNet, channels-last ResNets);
 - ``fused``: only :func:`packdepth.networks.fused.fuse` (PackNet only);
-- ``bf16``: ``default`` under bf16 autocast (opt-in ``--precision bf16``), with its largest
+- ``bf16``: ``default`` cast to bfloat16 (opt-in ``--precision bf16``), with its largest
   elementwise relative difference to ``plain`` in the full-resolution inverse depth;
 - ``onnxruntime``: a slot for ``packdepth/export/onnx.py``'s session (see :func:`onnx_runner`).
 
@@ -46,7 +46,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from packdepth.inference.fast import default_threads, inference_context, prepare_network
+from packdepth.inference.fast import default_threads, prepare_network
 from packdepth.networks import PackNet01, PackNetSlim01, PackNetSmall, ResNetDepth
 from packdepth.networks.fused import fuse
 from packdepth.networks.layers import PackLayer3d
@@ -61,7 +61,6 @@ NETWORKS: dict[str, Callable[[], nn.Module]] = {
 }
 CASES = [((192, 640), 1), ((192, 640), 4), ((384, 1280), 1)]
 VARIANTS = ["plain", "default", "fused", "bf16", "onnxruntime"]
-CPU = torch.device("cpu")
 
 
 @dataclass
@@ -72,8 +71,9 @@ class Runner:
     precision: str = "fp32"
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        with inference_context(CPU, self.precision):
-            return self.module(image)[0].float()
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        with torch.inference_mode():
+            return self.module(image.to(dtype))[0].float()
 
 
 def onnx_runner(net: nn.Module, image: torch.Tensor) -> Runner | None:
@@ -94,7 +94,8 @@ def prepare_variant(net: nn.Module, variant: str, image: torch.Tensor,
         has_packing = any(isinstance(m, PackLayer3d) for m in net.modules())
         return Runner(fuse(mine, inplace=own).eval()) if has_packing else None
     if variant in ("default", "bf16"):
-        return Runner(prepare_network(mine), "bf16" if variant == "bf16" else "fp32")
+        precision = "bf16" if variant == "bf16" else "fp32"
+        return Runner(prepare_network(mine, precision=precision), precision)
     if variant == "onnxruntime":
         return onnx_runner(net, image)
     raise ValueError(f"unknown variant {variant!r}")

@@ -67,8 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "average, at least 1; on a busy machine several threads are much slower "
                    "than one)")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                   help="fp32 (default, exact) or bf16 autocast: about 2x faster on CPUs with "
-                   "AVX512-BF16/AMX, about 1%% relative depth error")
+                   help="fp32 (default, exact) or bf16 (the network in bfloat16): 2-4x faster "
+                   "on CPUs with AVX512-BF16/AMX, about 1%% relative depth error")
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="run the reference layers (default: PackNet's packing layers fused and "
                    "channels-last weights, the same outputs up to float rounding, faster)")

@@ -16,9 +16,9 @@ Nothing is unpickled as code: safetensors, or ``torch.load(weights_only=True)`` 
 restricted unpickler (:mod:`packdepth.io.weight_import`).
 
 Speed: by default the depth network is rewritten for the fastest exact inference (PackNet's
-packing layers fused, weights channels-last: :func:`packdepth.inference.fast.prepare_network`);
-``fuse=False`` keeps the reference layers. ``precision="bf16"`` (opt-in) runs it under bf16
-autocast: faster on CPUs with AVX512-BF16/AMX, about 1 % relative error.
+packing layers fused, ResNets channels-last: :func:`packdepth.inference.fast.prepare_network`);
+``fuse=False`` keeps the reference layers. ``precision="bf16"`` (opt-in) casts it to bfloat16:
+faster on CPUs with AVX512-BF16/AMX, about 1 % relative error.
 
 Network input size, by preference: ``size``; the ``height``/``width`` the model records (packdepth
 training, monodepth2's ``encoder.pth``, packnet-sfm's ``datasets.augmentation.image_shape``);
@@ -76,7 +76,7 @@ class Model:
         depth_scale: factor applied to the network's depth (``STEREO_SCALE`` for monodepth2
             stereo models, else 1).
         info: the facts stored with the model (training size, steps, import source, ...).
-        precision: ``"fp32"`` or ``"bf16"`` (autocast): how :func:`packdepth.predict` runs it.
+        precision: ``"fp32"`` or ``"bf16"``: the depth network's dtype.
     """
 
     depth_net: nn.Module
@@ -159,9 +159,10 @@ def load(
         size: network input ``(height, width)``; default: the size the model records, else
             :data:`DEFAULT_SIZE`.
         fuse: rewrite the depth network for the fastest exact inference (fused PackNet layers,
-            channels-last weights; outputs equal up to float rounding, ≤ 1e-5 relative);
+            channels-last ResNets; outputs equal up to float rounding, ≤ 1e-5 relative);
             ``False`` runs the reference layers. Ignored for a :class:`Model`.
-        precision: ``"fp32"`` or ``"bf16"`` (autocast; opt-in, about 1 % relative error).
+        precision: ``"fp32"`` or ``"bf16"`` (the depth network cast to bfloat16; opt-in, about
+            1 % relative error). Ignored for a :class:`Model`.
 
     Returns:
         The :class:`Model`.
@@ -183,7 +184,7 @@ def load(
     check_precision(precision, dev)
     path = Path(model)
     depth_net, pose_net, info = _networks(path, dev)
-    depth_net = prepare_network(depth_net, fused=fuse)
+    depth_net = prepare_network(depth_net, fused=fuse, precision=precision)
     stereo = bool(info.get("use_stereo", False))
     return Model(
         depth_net=depth_net,

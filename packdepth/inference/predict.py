@@ -29,7 +29,6 @@ from torch import Tensor
 
 from packdepth.data.images import read_rgb
 from packdepth.evaluation.depth import predict_depth
-from packdepth.inference.fast import inference_context
 from packdepth.inference.model import Model, load
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray | Tensor
@@ -143,7 +142,7 @@ def predict_batch(
         while end < len(images) and images[end].shape == images[start].shape:
             end += 1
         batch = torch.stack(list(images[start:end]))
-        with inference_context(model.device, model.precision):
+        with torch.inference_mode():
             depth = predict_depth(model.depth_net, batch, size=model.size,
                                   post_process=post_process)
         depth = (depth[:, 0].float() * factor).cpu().numpy()

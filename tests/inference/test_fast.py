@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
 import packdepth
 from packdepth.cli import main
+from packdepth.evaluation.depth import predict_depth
 from packdepth.inference import fast
-from packdepth.inference.fast import default_threads, inference_context, prepare_network
+from packdepth.inference.fast import default_threads, prepare_network
 from packdepth.networks import PackNetSmall, ResNetDepth
 from packdepth.networks.fused import FusedPackLayer, FusedUnpackLayer
 from packdepth.networks.layers import PackLayer3d
@@ -61,14 +64,19 @@ def test_bf16_is_opt_in_close_but_not_exact(model_dir):
         packdepth.load(model_dir, precision="fp16")
 
 
-def test_inference_context_runs_bf16_only_when_asked() -> None:
-    conv = torch.nn.Conv2d(3, 4, 3)
-    x = torch.rand(1, 3, 8, 8)
-    with inference_context(torch.device("cpu")):
-        out = conv(x)
-    assert out.dtype == torch.float32 and out.is_inference()
-    with inference_context(torch.device("cpu"), "bf16"):
-        assert conv(x).dtype == torch.bfloat16
+def test_bf16_casts_the_whole_network_and_predict_feeds_it_bf16() -> None:
+    torch.manual_seed(0)
+    reference = PackNetSmall().eval()
+    net = prepare_network(copy.deepcopy(reference), precision="bf16")
+    assert isinstance(net.pack1, FusedPackLayer)
+    assert {t.dtype for t in [*net.parameters(), *net.buffers()]} == {torch.bfloat16}
+    image = torch.rand(1, 3, 40, 60)
+    with torch.inference_mode():
+        depth = predict_depth(net, image)  # casts the image to the network's dtype
+        exact = predict_depth(reference, image)
+    assert depth.dtype == torch.float32 and depth.shape == (1, 1, 40, 60)
+    error = ((depth - exact).abs() / exact).max()
+    assert 1e-4 < error < 0.1
 
 
 def test_channels_last_group_norm_is_why_packnet_stays_nchw() -> None:
