@@ -1,6 +1,7 @@
 """The fastest exact way to run a depth network for inference, and its opt-in bf16 variant.
 
-Measured on a 2-core AVX512-BF16 Xeon (``bench/infer_speed.py``, figures in the README):
+Measured on a 2-core AVX512-BF16/AMX Xeon (``bench/infer_speed.py``, log in
+``bench/results/infer_speed.log``):
 
 - PackNet: the packing layers fused (:func:`packdepth.networks.fused.fuse`; same function, 2.9-4.1x
   fewer multiply-adds in those layers) — the main gain;
@@ -17,9 +18,9 @@ Measured on a 2-core AVX512-BF16 Xeon (``bench/infer_speed.py``, figures in the 
   where the CPU has AVX512-BF16 or AMX, at about 1 % relative depth error; not exact, so never
   the default.
 
-Kept out (measured, see the report in ``bench/results/infer_speed.md``): folding BatchNorm into the
-ResNet convolutions (no gain in eager mode), ``torch.compile`` (about 10 % faster per image after
-one to two minutes of compilation per input shape).
+Kept out (measured): folding BatchNorm into the ResNet convolutions (no gain in eager mode),
+``torch.compile`` with inductor freezing (about 10 % faster per image after 1.5 minutes of
+compilation, again for every new input shape, e.g. the last, smaller batch of a folder).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from torch import nn
 from packdepth.networks.base import to_channels_last
 from packdepth.networks.fused import fuse
 
-#: ``--precision`` values: ``fp32`` (exact, the default) and ``bf16`` (autocast, opt-in).
+#: ``--precision`` values: ``fp32`` (exact, the default) and ``bf16`` (bfloat16, opt-in).
 PRECISIONS = ("fp32", "bf16")
 
 
