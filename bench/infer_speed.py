@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from packdepth.inference import InferOptions, Model, infer, load, predict
 from packdepth.inference.fast import default_threads, prepare_network
 from packdepth.networks import PackNet01, PackNetSlim01, PackNetSmall, ResNetDepth
 from packdepth.networks.fused import fuse
@@ -221,13 +222,22 @@ def e2e_frames(n: int, height: int, width: int) -> tuple[list, str]:
     return [f.rgb for f in rendered], f"synthetic streets at {height}x{width}"
 
 
+def error_on_frames(model: Model, other: Model, pictures: list) -> dict[str, float]:
+    """Relative depth difference of ``other`` against ``model`` over ``pictures``."""
+    import numpy as np
+
+    rel = np.concatenate([(np.abs(predict(other, p).depth - d) / d).ravel()
+                          for p, d in ((p, predict(model, p).depth) for p in pictures)])
+    return {"median": float(np.median(rel)), "p99": float(np.percentile(rel, 99)),
+            "max": float(rel.max())}
+
+
 def e2e_table(args: argparse.Namespace) -> tuple[list[dict], str]:
     """``packdepth infer`` frames/s on a folder and a video (default outputs, ``--batch``)."""
     import tempfile
 
     from PIL import Image
 
-    from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.video import DepthVideoWriter
 
     start = time.perf_counter()
@@ -254,11 +264,14 @@ def e2e_table(args: argparse.Namespace) -> tuple[list[dict], str]:
                             InferOptions(save=save, batch=args.batch, progress=False))
             rows.append({"case": name, "frames": summary.frames,
                          "frames_per_s": round(summary.frames / (time.perf_counter() - start), 2)})
+    bf16 = error_on_frames(model, load(args.model, device="cpu", precision="bf16"), pictures)
     net = model.depth_net
     arch = f"{type(net).__name__}{getattr(net, 'config', {}).get('num_layers', '')}"
     protocol = (f"{args.frames} frames ({origin}), model {args.model} ({arch}, network input "
                 f"{model.size[0]}x{model.size[1]}, default path), batch {args.batch}, model load "
-                f"{load_s:.1f} s (not timed)")
+                f"{load_s:.1f} s (not timed); --precision bf16 against fp32 on these frames: "
+                f"relative depth difference median {bf16['median']:.1e}, 99th percentile "
+                f"{bf16['p99']:.1e}, max {bf16['max']:.1e}")
     table = "\n".join([protocol, "", "| input | frames/s |", "|---|---|"]
                       + [f"| {r['case']} | {r['frames_per_s']:.2f} |" for r in rows])
     return rows, table

@@ -24,14 +24,21 @@ it exact rather than approximate:
   four thin convolutions (one per side, over one row or column of ``y``, kernel folded the same
   way) and the four corners, which the row and the column corrections both removed, added back.
 
-The fold itself is differentiable (``conv_transpose3d`` of the Conv2d kernel with the Conv3d
-kernel), so gradients through a folded layer reach the original parameters.
+The fold is differentiable (a matrix product of the two kernels' entries), so gradients through
+a folded layer reach the original parameters. Training nevertheless runs the reference layers:
+folding at every step costs time in proportion to the weights (PackNet01's pack5 Conv2d alone
+holds 75 M), the saving grows with the pixels, and at CPU training sizes (96x320, batch 1-4)
+the fold made a PackNet01 step 2x slower and a PackNetSmall step only 6 % faster under bf16.
 
 The unpacking layer (packnet-sfm ``UnpackLayer3d``) cannot be folded the same way: its Conv2d is
 followed by GroupNorm and ELU before the Conv3d. What follows its Conv3d (reshape, PixelShuffle,
-concatenation with the skip, zero pad, the 3x3 ``iconv`` Conv2d) is linear, but that fold
-saves nothing (the folded kernel over the 4·cout/d channels at half resolution costs as many
-multiply-adds as the Conv2d over cout channels at full resolution), so it is left as it is.
+concatenation with the skip, zero pad, the 3x3 ``iconv`` Conv2d) is linear, but folding it
+hardly pays: the 3x3 Conv2d at full resolution over ``cout`` channels becomes, for each of the
+4 PixelShuffle phases, a 4x4 Conv2d at half resolution over the Conv3d's ``4·cout/d`` input
+channels — ``64·cout/d`` against ``36·cout`` multiply-adds per half-resolution pixel and output
+channel: 11 % fewer for d = 8 (before the border corrections it would need too), 78 % more for
+d = 4. Its Conv3d runs as a grouped Conv2d instead
+(:class:`packdepth.networks.fused.FusedUnpackLayer`).
 """
 
 from __future__ import annotations
