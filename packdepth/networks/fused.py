@@ -5,8 +5,7 @@
   multiply-adds;
 - :class:`FusedUnpackLayer`: an unpacking layer whose Conv3d runs as one grouped Conv2d and whose
   reshape and PixelShuffle are one permutation (PyTorch's CPU Conv3d with a single input channel
-  is slow); the same products and sums as the reference, in another order.
-
+  is slow); the same products and sums as the reference, in another order;
 - PackNet's other convolutions (:class:`~packdepth.networks.layers.ConvGNElu`,
   :class:`~packdepth.networks.layers.InvDepthHead`) pad with zeros through the convolution's
   own ``padding`` instead of a separate ``ConstantPad2d`` (which copies the whole map first).
