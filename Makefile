@@ -5,7 +5,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.packdepth-installed
 
-.PHONY: install test lint demo clean
+.PHONY: install test lint demo clean bench-report
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: lint
 # The main job on the embedded default: synthetic streets -> 6 min of training -> held-out scores.
 demo: $(STAMP)
 	$(BIN)/packdepth demo --out demo_out
+
+# docs/benchmarks.md from bench/results/ (one results file per benchmark command).
+bench-report: $(STAMP)
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info

@@ -10,11 +10,12 @@ the fitted model; prints a markdown table and writes OUT/results.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
-from packdepth.evaluation.metrics import DepthProtocol, markdown_table
+from record import save_result
+
+from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
 from packdepth.evaluation.report import evaluate_depth, model_predictor
 from packdepth.evaluation.splits import SplitEntry
 from packdepth.io.checkpoints import load_model, model_file
@@ -55,11 +56,18 @@ def main() -> None:
           f"{args.height}x{args.width}, init {args.init or 'none (from scratch)'}, "
           f"fit wall time {minutes:.1f} min\n")
     print(markdown_table(rows))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(
-        {"rows": rows, "init": args.init, "minutes": minutes, "steps": result.steps,
-         "protocol": KITTI.describe()}, indent=1, default=float))
-
+    save_result(
+        args.out / "results.json",
+        title=f"Fitting to a real video: {args.minutes:g} CPU minutes of `packdepth fit` on "
+              "kitti_tiny",
+        protocol=f"kitti_tiny (40 KITTI raw frames of a slowing traffic jam), scored on its "
+                 f"{len(entries)} frames with Velodyne scans: {KITTI.describe()}; input "
+                 f"{args.height}x{args.width}; initial model {args.init or 'none'}",
+        columns=["prediction", *METRIC_NAMES[:5]],
+        rows=[[name, *(m[k] for k in METRIC_NAMES[:5])] for name, m in rows.items()],
+        data={"rows": rows, "init": args.init, "minutes": minutes, "steps": result.steps,
+              "protocol": KITTI.describe()},
+    )
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 
 from packdepth.config import parse_image_size
 from packdepth.errors import PackdepthError
@@ -20,6 +22,13 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional ``MODEL`` → ``args.model`` (a Path): any form :func:`packdepth.load`
+    accepts."""
+    parser.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run "
+                        "folder, monodepth2 folder or packnet-sfm .ckpt")
+
+
 def image_size(text: str) -> tuple[int, int]:
     """argparse type: ``HxW`` (e.g. ``192x640``) → ``(H, W)``, both at least 1 pixel.
 
@@ -31,3 +40,20 @@ def image_size(text: str) -> tuple[int, int]:
         return parse_image_size(text, "size")
     except PackdepthError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None
+
+
+def add_camera_height(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--camera-height H`` → ``args.camera_height`` (metres, positive, or ``None``)."""
+    parser.add_argument("--camera-height", type=positive_metres, default=None, metavar="H",
+                        help=help)
+
+
+def positive_metres(text: str) -> float:
+    """argparse type: a positive, finite number of metres."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of metres, got {text!r}")
+    return value

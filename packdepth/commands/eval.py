@@ -4,6 +4,8 @@ Examples::
 
     packdepth eval --checkpoint runs/x/model --data KITTI_raw --split eigen_test_files.txt
     packdepth eval --pred-dir preds/ --data KITTI_raw --split eigen_test_files.txt --json m.json
+    packdepth eval --checkpoint runs/x/model --data KITTI_raw --split s.txt --scaling ground \
+        --camera-height 1.65
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import importlib
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import add_camera_height, image_size
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import find_prediction, read_prediction
 from packdepth.evaluation.metrics import CROPS, DepthProtocol
@@ -63,8 +66,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-median-scaling",
         action="store_true",
-        help="score metric depth as is (stereo / velocity-supervised models)",
+        help="score metric depth as is (stereo / velocity-supervised models); = --scaling none",
     )
+    p.add_argument(
+        "--scaling",
+        choices=["median", "none", "ground"],
+        default=None,
+        help="median: per-image GT median ratio (default); none: as is; ground: the factor that "
+        "puts the prediction's fitted ground plane --camera-height below the camera (images "
+        "without a plane are scored unscaled and counted)",
+    )
+    add_camera_height(p, "camera height above the road in metres, for --scaling ground "
+                      "(KITTI: 1.65)")
     p.add_argument(
         "--post-process", action="store_true", help="flip post-processing (needs --checkpoint)"
     )
@@ -119,6 +132,18 @@ def _finite(obj):
     return obj
 
 
+def _scaling(args: argparse.Namespace) -> str:
+    """``median``, ``none`` or ``ground`` from --scaling, --no-median-scaling, --camera-height."""
+    scaling = args.scaling or ("none" if args.no_median_scaling else "median")
+    if args.no_median_scaling and scaling != "none":
+        raise PackdepthError(f"--no-median-scaling contradicts --scaling {scaling}")
+    if scaling == "ground" and args.camera_height is None:
+        raise PackdepthError("--scaling ground needs --camera-height (metres; KITTI: 1.65)")
+    if scaling != "ground" and args.camera_height is not None:
+        raise PackdepthError("--camera-height goes with --scaling ground")
+    return scaling
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise PackdepthError(f"{args.data}: data folder not found")
@@ -126,16 +151,23 @@ def run(args: argparse.Namespace) -> int:
         raise PackdepthError(f"{args.pred_dir}: prediction folder not found")
     if args.post_process and args.pred_dir is not None:
         raise PackdepthError("--post-process needs --checkpoint (saved predictions are final)")
+    scaling = _scaling(args)
     try:
         protocol = DepthProtocol(
             None if args.crop == "none" else args.crop,
             args.min_depth,
             args.max_depth,
-            not args.no_median_scaling,
+            scaling == "median",
             args.post_process,
         )
     except ValueError as exc:
         raise PackdepthError(f"--min-depth/--max-depth: {exc}") from None
+    scaler = None
+    if scaling == "ground":
+        from packdepth.apps.metric_scale import GroundScaler  # scikit-learn: only on this path
+
+        protocol = replace(protocol, camera_height=args.camera_height)
+        scaler = GroundScaler(args.data, args.camera_height)
     entries = read_split(args.split)
     if args.checkpoint is not None:
         predict, size = _model_predictor(args)
@@ -143,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
         predict, size = _saved_predictor(args.pred_dir), None
     with tqdm(total=len(entries), desc="eval", unit="frame", disable=None, leave=False) as bar:
         report = evaluate_depth(
-            args.data, entries, predict, protocol, progress=lambda done, total: bar.update(1)
+            args.data, entries, predict, protocol, progress=lambda done, total: bar.update(1),
+            scaler=scaler,
         )
     report["protocol"].update(
         split=str(args.split),
@@ -154,7 +187,12 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.per_image:
         for row in report["per_image"]:
-            print(f"{row['name']}  abs_rel {row['abs_rel']:.4f}  ratio {row['scale_ratio']:.4g}")
+            ground = ""
+            if scaler is not None:
+                scale = row["ground_scale"]
+                ground = f"  ground scale {scale:.4g}" if scale is not None else "  no plane"
+            print(f"{row['name']}  abs_rel {row['abs_rel']:.4f}  ratio {row['scale_ratio']:.4g}"
+                  f"{ground}")
     if args.json is not None:
         write_text(args.json, json.dumps(_finite(report), indent=2, allow_nan=False) + "\n")
         print(f"wrote {args.json}", file=sys.stderr)

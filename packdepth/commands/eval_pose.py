@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.pose import read_pose_file, relative_from_absolute, trajectory_ate
+from packdepth.evaluation.pose import trajectory_ate
 from packdepth.io.atomic import write_text
+from packdepth.io.trajectory import read_kitti_poses, relative_from_absolute
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    gt = read_pose_file(args.gt)
-    pred = read_pose_file(args.pred)
+    gt = read_kitti_poses(args.gt)
+    pred = read_kitti_poses(args.pred)
     if args.pred_format == "absolute":
         if len(pred) != len(gt):
             raise PackdepthError(f"{args.pred}: {len(pred)} poses but {args.gt} has {len(gt)}")

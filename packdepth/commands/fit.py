@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_overrides, image_size
+from packdepth.commands._args import add_camera_height, add_overrides, image_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,8 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Per-sequence self-supervised fitting: train depth + pose on the frames of "
         "one video file, image folder or KITTI raw folder for --minutes, then write "
         "OUT/depth/<frame>.npz (key 'depth', at the frame's own resolution) and "
-        "<frame>_depth.png colours for every frame (as `packdepth infer` writes them), and the "
-        "model in OUT/run/model. Start from a model trained elsewhere with --init (strongly "
+        "<frame>_depth.png colours for every frame (as `packdepth infer` writes them), the "
+        "fitted pose network's camera trajectory (OUT/poses_kitti.txt: camera-to-world 3x4 per "
+        "frame, first frame at identity, for eval-pose --pred-format absolute and evo_traj kitti; "
+        "OUT/poses_relative.txt: T_t->t+1 per pair; OUT/poses.json: frame names and whether the "
+        "translations are metres (velocity supervision) or scale-free; several sequences: "
+        "OUT/poses/<sequence>/), and the model in OUT/run/model. Start from a model trained "
+        "elsewhere with --init (strongly "
         "recommended: e.g. the synthetic-world model of `packdepth demo`).",
     )
     p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")
@@ -28,6 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "of the frames as shown upright")
     p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--tum", action="store_true",
+                   help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
+    add_camera_height(p, "metres above the road (KITTI 1.65): the depth maps are scaled by the "
+                      "sequence's median ground-plane scale and labelled metric")
     add_overrides(p)
     p.set_defaults(func=run)
 
@@ -42,11 +52,29 @@ def run(args: argparse.Namespace) -> int:
     check_train_size(*args.size, "--size")
     if args.stride < 1:
         raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
+    height = args.camera_height
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
         intrinsics=args.intrinsics, init=args.init, stride=args.stride,
-        overrides=args.overrides,
+        overrides=args.overrides, tum=args.tum, camera_height=height,
     )
     print(f"fitted {result.steps} steps; depth for {result.frames} frames in {result.depth_dir}; "
           f"model in {result.model_dir}")
+    for files in result.trajectories:
+        units = "metres" if files.metric else "scale-free"
+        tum = f", {files.tum}" if files.tum else ""
+        print(f"camera trajectory ({units}, see {files.sidecar.name}): {files.kitti}{tum}")
+    if result.ground is not None:
+        from packdepth.apps.metric_scale import no_plane_summary
+
+        found = sum(fit.found for _, fit in result.ground.fits)
+        if result.ground.scale is None:
+            print(f"packdepth: warning: no ground plane in any of the {len(result.ground.fits)} "
+                  "frames: depth left relative", file=sys.stderr)
+        else:
+            print(f"metric depth: median ground-plane scale {result.ground.scale:.4g} of {found} "
+                  f"frames (camera height {height:g} m)")
+            missing = no_plane_summary(result.ground.fits)
+            if missing:
+                print(f"packdepth: warning: {missing}", file=sys.stderr)
     return 0

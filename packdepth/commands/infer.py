@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import add_camera_height, add_model_argument, image_size
 
 EPILOG = """\
 outputs (below --out, per frame with output name S):
@@ -34,9 +34,19 @@ output names:
 Depth comes back at each input's own resolution. It is labelled metric when the model was
 trained with velocity supervision (or is a monodepth2 stereo model, x5.4), else relative (known
 up to one factor; colours then scaled per frame; metric: one range per input, from its first
-frame). --scale S multiplies the depth and labels it metric. Files are moved into DIR only
+frame). --scale S multiplies the depth and labels it metric. --camera-height H (metres,
+KITTI 1.65; needs intrinsics) fits the ground plane in each frame's depth and scales it to lie H
+below the camera: metric depth, the factor stored as 'scale' in the npz; frames where no plane
+is found stay relative (counted in one line); --ground-window N takes the median of the last N
+frames' scales of a video. Files are moved into DIR only
 when the whole run succeeded; an unreadable input stops the run (exit 2, nothing written)
 unless --skip-bad.
+
+--poses: the pose network's camera trajectory of each sequence (a video; all images together,
+in input order) in KITTI odometry format (camera-to-world 3x4 a line, first frame at identity;
+`packdepth eval-pose --pred-format absolute`, `evo_traj kitti`): DIR/poses_kitti.txt for the
+images, DIR/v/poses_kitti.txt for a video v, each with poses_relative.txt and poses.json
+(frame names; metric or scale-free).
 """
 
 
@@ -50,8 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run folder, "
-                   "monodepth2 folder or packnet-sfm .ckpt")
+    add_model_argument(p)
     p.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
                    help="image files, folders, videos")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
@@ -75,6 +84,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--post-process", action="store_true", help="flip post-processing")
     p.add_argument("--scale", type=float, default=None,
                    help="multiply depth by S (e.g. from a known distance); labels it metric")
+    add_camera_height(p, "metres above the road: metric depth from the fitted ground plane "
+                      "(KITTI 1.65; needs intrinsics)")
+    p.add_argument("--ground-window", type=int, default=1,
+                   help="with --camera-height: median scale of the last N frames of a video "
+                   "(default 1: each frame its own)")
     p.add_argument("--intrinsics", type=Path, default=None,
                    help="YAML/JSON {fx, fy, cx, cy[, width, height]} in pixels, stored as K")
     for name in ("fx", "fy", "cx", "cy"):
@@ -82,6 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
     p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
     p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--poses", action="store_true",
+                   help="also write the pose network's camera trajectory per sequence (each "
+                   "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
+    p.add_argument("--tum", action="store_true", help="with --poses: also poses_tum.txt")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave unreadable inputs out with a warning instead of stopping")
     p.set_defaults(func=run)
@@ -98,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.fast import default_threads
     from packdepth.inference.outputs import parse_formats
+    from packdepth.inference.poses import sequence_trajectories, write_sequence_trajectories
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
@@ -105,14 +124,17 @@ def run(args: argparse.Namespace) -> int:
         raise PackdepthError(f"--threads: must be at least 1, got {args.threads}")
     intrinsics = choose_intrinsics(args.intrinsics, args.fx, args.fy, args.cx, args.cy,
                                    names="--fx/--fy/--cx/--cy")
+    rescale = _ground_rescale(args, intrinsics)
     options = InferOptions(
         save=parse_formats(args.save), batch=args.batch, post_process=args.post_process,
         scale=args.scale, recursive=args.recursive,
         stride=args.stride, max_frames=args.max_frames, skip_bad=args.skip_bad,
-        intrinsics=intrinsics,
+        intrinsics=intrinsics, rescale=rescale,
     )
     if not args.inputs:
         raise PackdepthError("no INPUT given (image files, folders or videos)")
+    if args.poses and args.skip_bad:
+        raise PackdepthError("--poses and --skip-bad: a trajectory needs every frame; drop one")
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads or default_threads())
     try:
@@ -121,19 +143,52 @@ def run(args: argparse.Namespace) -> int:
             warnings.showwarning = _warning_line
             model = load(args.model, device=args.device, size=args.size, fuse=args.fuse,
                          precision=args.precision)
+            trajectories = sequence_trajectories(
+                model, args.inputs, out=args.out, recursive=args.recursive, stride=args.stride,
+                max_frames=args.max_frames) if args.poses else []
             summary = infer(model, args.inputs, args.out, options)
         threads = torch.get_num_threads()
     finally:
         torch.set_num_threads(previous_threads)
+    for files in write_sequence_trajectories(trajectories, args.out, metric=model.metric,
+                                             tum=args.tum):
+        scale = "metres" if files.metric else "scale-free"
+        print(f"camera trajectory ({scale}): {files.kitti}")
     kind = "metric" if summary.metric else "relative"
     rate = summary.frames / max(summary.seconds, 1e-9)
     print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input, {model.precision}, "
           f"{threads} threads) for {summary.frames} "
           f"frames of {summary.inputs - len(summary.skipped)} inputs: {len(summary.files)} files "
           f"in {summary.out} [{summary.seconds:.1f} s, {rate:.1f} frames/s]")
+    if rescale is not None:
+        from packdepth.apps.metric_scale import no_plane_summary
+
+        print(f"ground plane (camera height {args.camera_height:g} m): {summary.metric_frames} "
+              f"of {summary.frames} frames metric")
+        missing = no_plane_summary(rescale.fits)
+        if missing:
+            print(f"packdepth: warning: {missing}; left relative", file=sys.stderr)
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} unreadable inputs", file=sys.stderr)
     return 0
+
+
+def _ground_rescale(args: argparse.Namespace, intrinsics):
+    """The ground-plane rescale of --camera-height (``None`` without it); checks the options."""
+    from packdepth.errors import PackdepthError
+
+    if args.camera_height is None:
+        if args.ground_window != 1:
+            raise PackdepthError("--ground-window goes with --camera-height")
+        return None
+    if args.scale is not None:
+        raise PackdepthError("--scale and --camera-height both set the scale: give one")
+    if intrinsics is None:
+        raise PackdepthError("--camera-height needs the camera intrinsics to fit the ground "
+                             "plane (--intrinsics or --fx/--fy/--cx/--cy)")
+    from packdepth.apps.metric_scale import GroundRescale
+
+    return GroundRescale(args.camera_height, args.ground_window)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:

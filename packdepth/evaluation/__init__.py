@@ -6,7 +6,8 @@
   from annotated/synthetic PNGs or Velodyne scans, split files, saved predictions, model inference
   with flip post-processing.
 * Reports (:mod:`~packdepth.evaluation.report`): a split's metrics with the protocol stated.
-* Pose (:mod:`~packdepth.evaluation.pose`): ATE on 5-frame snippets with scale alignment.
+* Pose (:mod:`~packdepth.evaluation.pose`): ATE on 5-frame snippets with scale alignment
+  (pose files: :mod:`packdepth.io.trajectory`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from packdepth.evaluation.metrics import (
     depth_metrics,
     depth_metrics_by_class,
 )
-from packdepth.evaluation.pose import AteResult, read_pose_file, trajectory_ate
+from packdepth.evaluation.pose import AteResult, trajectory_ate
 from packdepth.evaluation.report import evaluate_depth, format_report
 from packdepth.evaluation.splits import SplitEntry, read_split
 
@@ -41,7 +42,6 @@ __all__ = [
     "format_report",
     "load_gt_depth",
     "predict_depth",
-    "read_pose_file",
     "read_prediction",
     "read_split",
     "trajectory_ate",

@@ -28,6 +28,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from packdepth.data.images import read_image
+from packdepth.data.intrinsics import intrinsics_at
 from packdepth.data.kitti import (
     KittiCalibration,
     frame_name,
@@ -66,6 +67,20 @@ def load_gt_depth(root: str | os.PathLike, entry: SplitEntry) -> tuple[np.ndarra
         f"{png}: no ground truth for {entry.name} (neither this depth PNG nor the Velodyne scan "
         f"{scan} exists)"
     )
+
+
+def entry_intrinsics(root: str | os.PathLike, entry: SplitEntry, shape: tuple[int, int]
+                     ) -> np.ndarray:
+    """``[3,3]`` intrinsics of a split entry's camera (``<date>/calib_cam_to_cam.txt``) moved to
+    a ``[H,W]`` map of ``shape`` (a prediction's resolution).
+
+    Raises:
+        PackdepthError: a missing or bad calibration, or a map of another aspect ratio.
+    """
+    drive = entry.drive_dir(root)
+    calib = _calibration(str(drive.parent), entry.cam)
+    source = f"{drive.parent / 'calib_cam_to_cam.txt'} (P_rect_0{entry.cam})"
+    return intrinsics_at(calib.K, calib.size, (shape[1], shape[0]), source)
 
 
 def read_prediction(path: str | os.PathLike) -> np.ndarray:

@@ -11,7 +11,9 @@ Per image, in this order:
    Eigen (Eigen et al. 2014, as in monodepth's ``evaluate_kitti.py``) ``0.3324324, 0.91351351,
    0.0359477, 0.96405229``.
 3. Scale ratio ``median(gt) / median(pred)`` over the valid pixels; applied when median scaling is
-   on (monocular models), always reported (a scale diagnostic for metric-scale models).
+   on (monocular models), always reported (a scale diagnostic for metric-scale models). Instead
+   of the ratio, a factor found without the GT may be applied (``scale``: ground-plane scaling
+   from the camera's height, :attr:`DepthProtocol.camera_height`).
 4. Predictions are clamped to ``[min_depth, max_depth]`` after scaling.
 5. ``abs_rel = mean(|gt−p|/gt)``, ``sq_rel = mean((gt−p)²/gt)``, ``rmse = sqrt(mean((gt−p)²))``,
    ``rmse_log = sqrt(mean((ln gt − ln p)²))``, ``a_k = mean(max(gt/p, p/gt) < 1.25^k)``.
@@ -49,13 +51,20 @@ ASPECT_TOLERANCE = 0.15
 
 @dataclass(frozen=True)
 class DepthProtocol:
-    """The evaluation settings that make figures comparable; stated in every report."""
+    """The evaluation settings that make figures comparable; stated in every report.
+
+    ``camera_height`` (metres) selects ground-plane scaling instead of median scaling: each
+    prediction is multiplied by the factor that puts its fitted ground plane that far below the
+    camera (``packdepth.apps.ground``; the caller computes it and passes it to
+    :func:`depth_metrics` as ``scale``). It excludes ``median_scaling``.
+    """
 
     crop: str | None = "garg"
     min_depth: float = 1e-3
     max_depth: float = 80.0
     median_scaling: bool = True
     post_process: bool = False
+    camera_height: float | None = None
 
     def __post_init__(self) -> None:
         if self.crop is not None and self.crop not in CROPS:
@@ -64,6 +73,18 @@ class DepthProtocol:
             raise ValueError(
                 f"need 0 <= min_depth < max_depth, got {self.min_depth}, {self.max_depth}"
             )
+        if self.camera_height is not None:
+            if not (np.isfinite(self.camera_height) and self.camera_height > 0):
+                raise ValueError(f"camera height must be positive, got {self.camera_height}")
+            if self.median_scaling:
+                raise ValueError("ground-plane scaling (camera height) replaces median scaling")
+
+    @property
+    def scaling(self) -> str:
+        """``"median"``, ``"ground"`` or ``"none"``."""
+        if self.camera_height is not None:
+            return "ground"
+        return "median" if self.median_scaling else "none"
 
     def metric_kwargs(self) -> dict:
         """Keyword arguments of :func:`depth_metrics`."""
@@ -79,9 +100,12 @@ class DepthProtocol:
 
     def describe(self) -> str:
         """One line, e.g. ``crop garg, depth (0.001, 80] m, median scaling, no post-processing``."""
+        scaling = "median scaling" if self.median_scaling else "no median scaling"
+        if self.camera_height is not None:
+            scaling = f"ground-plane scaling (camera height {self.camera_height:g} m)"
         return (
             f"crop {self.crop or 'none'}, GT depth ({self.min_depth:g}, {self.max_depth:g}) m, "
-            f"{'median scaling' if self.median_scaling else 'no median scaling'}, "
+            f"{scaling}, "
             f"{'flip post-processing' if self.post_process else 'no post-processing'}"
         )
 
@@ -154,6 +178,7 @@ def _prepare(
     min_depth: float,
     max_depth: float,
     median_scaling: bool,
+    scale: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Scaled+clamped prediction, GT, valid mask (all ``[H,W]``) and the scale ratio."""
     gt_map = _as_map(gt, "ground truth")
@@ -170,6 +195,8 @@ def _prepare(
         if not np.isfinite(ratio):
             raise ValueError(f"cannot median-scale a prediction whose median is {med_pred}")
         pred_map = pred_map * ratio
+    elif scale is not None:
+        pred_map = pred_map * scale
     pred_map = np.clip(pred_map, min_depth, max_depth)
     return pred_map, gt_map, valid, ratio
 
@@ -182,12 +209,15 @@ def depth_metrics(
     min_depth: float = 1e-3,
     max_depth: float = 80.0,
     median_scaling: bool = True,
+    scale: float | None = None,
 ) -> dict[str, float]:
     """Standard depth metrics of one image.
 
     Args:
         pred: predicted depth ``[h,w]`` (or ``[1,h,w]``/``[1,1,h,w]``), metres or up to scale.
         gt: ground-truth depth ``[H,W]``, 0 (or anything outside the range) = no value.
+        scale: without median scaling, multiply the prediction by this (e.g. a ground-plane
+            scale) before clamping; ``scale_ratio`` is still the ratio before it.
 
     Returns:
         ``abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3``, ``scale_ratio`` (median(gt)/median(pred)
@@ -196,7 +226,8 @@ def depth_metrics(
     Raises:
         ValueError: the shapes cannot match or no GT pixel is valid.
     """
-    pred_map, gt_map, valid, ratio = _prepare(pred, gt, crop, min_depth, max_depth, median_scaling)
+    pred_map, gt_map, valid, ratio = _prepare(pred, gt, crop, min_depth, max_depth, median_scaling,
+                                              scale)
     out = compute_errors(gt_map[valid], pred_map[valid])
     out["scale_ratio"] = ratio
     out["valid_pixels"] = int(valid.sum())
@@ -218,14 +249,17 @@ def depth_metrics_by_class(
     min_depth: float = 1e-3,
     max_depth: float = 80.0,
     median_scaling: bool = True,
+    scale: float | None = None,
 ) -> dict[int, dict[str, float]]:
     """Metrics of one image restricted to each semantic class present among the valid pixels.
 
     The scale ratio is the whole image's (so a class's figures show its own error, not a
-    re-scaled one). ``labels`` ``[h,w]`` int class ids are resized to the GT's resolution by
-    nearest neighbour (pixel centres, ``align_corners=False`` convention).
+    re-scaled one; ``scale`` as in :func:`depth_metrics`). ``labels`` ``[h,w]`` int class ids are
+    resized to the GT's resolution by nearest neighbour (pixel centres, ``align_corners=False``
+    convention).
     """
-    pred_map, gt_map, valid, _ = _prepare(pred, gt, crop, min_depth, max_depth, median_scaling)
+    pred_map, gt_map, valid, _ = _prepare(pred, gt, crop, min_depth, max_depth, median_scaling,
+                                          scale)
     lab = _as_map(labels, "labels").astype(np.int64)
     if lab.shape != gt_map.shape:
         check_prediction_shape(lab.shape, gt_map.shape)

@@ -19,22 +19,19 @@ Pose conventions (as in :mod:`packdepth.geometry.pose`):
 Unlike monodepth2's ``evaluate_pose.py``, which chains the relative transforms directly
 (``T_0→1 T_1→2 …``, a different point set once the camera turns), the camera centres here are the
 exact ones, ``C_k = T_0→1⁻¹ … T_{k−1}→k⁻¹``; with straight motion both agree.
+
+The files are read and written by :mod:`packdepth.io.trajectory`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from packdepth.arrays import to_numpy
-from packdepth.errors import PackdepthError
 from packdepth.geometry.pose import rotation_to_axis_angle
-from packdepth.io.atomic import write_text
-from packdepth.io.identify import identify
+from packdepth.io.trajectory import absolute_from_relative, as_transforms, relative_from_absolute
 
 
 @dataclass
@@ -60,63 +57,9 @@ class AteResult:
         }
 
 
-def _as_transforms(poses: np.ndarray | torch.Tensor, what: str) -> np.ndarray:
-    """``[N,3,4]``, ``[N,4,4]`` or ``[N,12]`` (any dtype and device) → float64 ``[N,4,4]``."""
-    arr = to_numpy(poses, np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 12:
-        arr = arr.reshape(-1, 3, 4)
-    if arr.ndim != 3 or arr.shape[1:] not in ((3, 4), (4, 4)):
-        raise ValueError(f"{what} must be [N,3,4], [N,4,4] or [N,12], got {arr.shape}")
-    out = np.tile(np.eye(4), (arr.shape[0], 1, 1))
-    out[:, :3, :] = arr[:, :3, :]
-    return out
-
-
-def read_pose_file(path: str | os.PathLike) -> np.ndarray:
-    """Read a text file of 3x4 row-major matrices, 12 numbers per line → ``[N,4,4]``."""
-    path = Path(path)
-    if not path.exists():
-        raise PackdepthError(f"{path}: pose file not found")
-    kind = identify(path)
-    if kind.key != "text":  # e.g. a model file or a folder given for a pose file
-        raise PackdepthError(f"{path}: {kind.phrase}, not a text file of poses (12 numbers a line)")
-    rows = []
-    for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            values = [float(v) for v in line.split()]
-        except ValueError:
-            raise PackdepthError(f"{path}:{lineno}: expected 12 numbers: {line[:60]!r}") from None
-        if len(values) != 12 or not np.all(np.isfinite(values)):
-            raise PackdepthError(f"{path}:{lineno}: expected 12 finite numbers, got {len(values)}")
-        rows.append(values)
-    if not rows:
-        raise PackdepthError(f"{path}: no poses")
-    return _as_transforms(np.array(rows), str(path))
-
-
-def write_pose_file(path: str | os.PathLike, poses: np.ndarray | torch.Tensor) -> None:
-    """Write ``[N,4,4]`` (or ``[N,3,4]``) transforms, one row-major 3x4 per line (atomically)."""
-    mats = _as_transforms(poses, "poses")[:, :3, :].reshape(-1, 12)
-    write_text(path, "".join(" ".join(f"{v:.9e}" for v in row) + "\n" for row in mats))
-
-
-def relative_from_absolute(cam_to_world: np.ndarray | torch.Tensor) -> np.ndarray:
-    """``[N,4,4]`` camera-to-world → ``[N−1,4,4]`` ``T_t→t+1 = P_{t+1}⁻¹ P_t``."""
-    P = _as_transforms(cam_to_world, "camera-to-world poses")
-    return np.linalg.inv(P[1:]) @ P[:-1]
-
-
 def snippet_positions(relative: np.ndarray | torch.Tensor) -> np.ndarray:
     """Camera centres ``[L,3]`` in the first camera's frame from ``[L−1,4,4]`` ``T_t→t+1``."""
-    T = _as_transforms(relative, "relative poses")
-    cam_to_first = np.eye(4)
-    centres = [cam_to_first[:3, 3].copy()]
-    for step in T:
-        cam_to_first = cam_to_first @ np.linalg.inv(step)
-        centres.append(cam_to_first[:3, 3].copy())
-    return np.stack(centres)
+    return absolute_from_relative(relative)[:, :3, 3]
 
 
 def ate_aligned(gt_xyz: np.ndarray, pred_xyz: np.ndarray) -> tuple[float, float]:
@@ -149,9 +92,9 @@ def trajectory_ate(
             ``gt_is_relative``).
         snippet_length: frames per snippet (5 in the SfMLearner/monodepth2 protocol).
     """
-    pred = _as_transforms(pred_relative, "predicted poses")
+    pred = as_transforms(pred_relative, "predicted poses")
     if gt_is_relative:
-        gt_rel = _as_transforms(gt, "ground-truth poses")
+        gt_rel = as_transforms(gt, "ground-truth poses")
     else:
         gt_rel = relative_from_absolute(gt)
     if len(pred) != len(gt_rel):

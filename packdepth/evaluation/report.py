@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from packdepth.arrays import to_numpy
 from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import load_gt_depth, load_image, load_semantic, predict_depth
 from packdepth.evaluation.metrics import (
@@ -25,6 +26,9 @@ from packdepth.evaluation.splits import SplitEntry
 #: ``predict(entry, index) -> (depth [H,W] or [1,1,H,W], label)``; the label (usually a file
 #: path) names the prediction in error messages.
 Predictor = Callable[[SplitEntry, int], tuple["np.ndarray | torch.Tensor", str]]
+#: ``scaler(entry, depth [H,W]) -> factor or None``: the scale of a prediction found without the
+#: GT (ground-plane scaling, ``packdepth.apps.metric_scale.GroundScaler``); ``None``: none.
+Scaler = Callable[[SplitEntry, np.ndarray], "float | None"]
 
 RESIZE_RULE = "prediction resized to GT resolution, bilinear in inverse depth, align_corners=False"
 
@@ -55,8 +59,15 @@ def evaluate_depth(
     *,
     per_class: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    scaler: Scaler | None = None,
 ) -> dict:
     """Score predictions for every split entry against its ground truth.
+
+    With ground-plane scaling (``protocol.camera_height``), ``scaler`` gives each prediction's
+    factor; a frame where it finds none (no ground plane) is scored **unscaled**, as
+    ``packdepth infer --camera-height`` leaves it, and counted (``protocol.unscaled_frames``).
+    ``metrics`` then also holds ``ground_ratio_median`` / ``ground_ratio_rel_std``: the spread of
+    ``median(gt) / median(scaled prediction)`` over the frames that were scaled.
 
     Returns:
         ``{"protocol": {...}, "metrics": {...}, "per_class": {...}, "per_image": [...]}``:
@@ -68,23 +79,30 @@ def evaluate_depth(
     """
     if not entries:
         raise PackdepthError("the split lists no frames")
+    if (protocol.scaling == "ground") != (scaler is not None):
+        raise ValueError("ground-plane scaling needs a scaler, and a scaler needs it")
     per_image: list[dict] = []
     class_rows: dict[str, list[dict]] = {}
     sources: Counter[str] = Counter()
     for index, entry in enumerate(entries):
         gt, source = load_gt_depth(root, entry)
         pred, label = predict(entry, index)
+        kwargs = protocol.metric_kwargs()
+        if scaler is not None:
+            kwargs["scale"] = scaler(entry, np.squeeze(to_numpy(pred, np.float64)))
         try:
-            metrics = depth_metrics(pred, gt, **protocol.metric_kwargs())
+            metrics = depth_metrics(pred, gt, **kwargs)
             semantic = load_semantic(root, entry) if per_class else None
             if semantic is not None:
                 labels, names = semantic
-                by_class = depth_metrics_by_class(pred, gt, labels, **protocol.metric_kwargs())
+                by_class = depth_metrics_by_class(pred, gt, labels, **kwargs)
                 for cls, row in by_class.items():
                     class_rows.setdefault(names.get(cls, f"class_{cls}"), []).append(row)
         except ValueError as exc:
             raise PackdepthError(f"{label}: {exc} ({entry.name})") from None
         sources[source] += 1
+        if scaler is not None:
+            metrics["ground_scale"] = kwargs["scale"]
         per_image.append({"name": entry.name, "gt": source, **metrics})
         if progress is not None:
             progress(index + 1, len(entries))
@@ -98,6 +116,8 @@ def evaluate_depth(
         "valid_pixels": metrics["valid_pixels"],
         "gt_sources": dict(sources),
     }
+    if scaler is not None:
+        _ground_summary(per_image, metrics, report_protocol)
     return {
         "protocol": report_protocol,
         "metrics": {k: v for k, v in metrics.items() if k not in ("num_images", "valid_pixels")},
@@ -106,21 +126,40 @@ def evaluate_depth(
     }
 
 
+def _ground_summary(per_image: list[dict], metrics: dict, protocol: dict) -> None:
+    """Count the unscaled frames; the spread of the ratios left after ground-plane scaling."""
+    scaled = [m["scale_ratio"] / m["ground_scale"] for m in per_image
+              if m["ground_scale"] is not None and np.isfinite(m["scale_ratio"])]
+    protocol["unscaled_frames"] = sum(m["ground_scale"] is None for m in per_image)
+    if scaled:
+        med = float(np.median(scaled))
+        metrics["ground_ratio_median"] = med
+        metrics["ground_ratio_rel_std"] = float(np.std(np.array(scaled) / med))
+
+
 def protocol_line(report: dict) -> str:
     """The one-line protocol statement printed above the table."""
     p = report["protocol"]
     gt = ", ".join(f"{n} {k}" for k, n in sorted(p["gt_sources"].items()))
     proto = DepthProtocol(
-        p["crop"], p["min_depth"], p["max_depth"], p["median_scaling"], p["post_process"]
+        p["crop"], p["min_depth"], p["max_depth"], p["median_scaling"], p["post_process"],
+        p.get("camera_height"),
     )
-    return (
+    line = (
         f"{proto.describe()}, {p['num_images']} images ({gt} GT), {p['valid_pixels']} valid pixels"
     )
+    if p.get("unscaled_frames"):
+        line += f"; no ground plane in {p['unscaled_frames']} images (scored unscaled)"
+    return line
 
 
 def format_report(report: dict) -> str:
     """The table of a report from :func:`evaluate_depth`, with the protocol line and classes."""
     text = format_table(report["metrics"], protocol_line(report))
+    m = report["metrics"]
+    if "ground_ratio_median" in m:
+        text += (f"\nafter ground-plane scaling, median(gt)/median(pred): median "
+                 f"{m['ground_ratio_median']:.4g}, std/median {m['ground_ratio_rel_std']:.4g}")
     if report["per_class"]:
         width = max(len(name) for name in report["per_class"])
         lines = ["per class (image's scale ratio):"]

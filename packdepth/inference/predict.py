@@ -44,12 +44,16 @@ class DepthResult:
         inv_depth: ``[H,W]`` float32, ``1 / depth``.
         K: ``[3,3]`` float64 intrinsics of the image (pixels), or ``None`` when not given.
         metric: whether ``depth`` is in metres.
+        scale: the factor the network's depth was multiplied by to make it metric (a given
+            ``scale``, or one found from the camera height: ``packdepth.apps.ground``), or
+            ``None``.
     """
 
     depth: np.ndarray
     inv_depth: np.ndarray
     K: np.ndarray | None
     metric: bool
+    scale: float | None = None
 
 
 def as_image(image: ImageLike) -> Tensor:
@@ -148,7 +152,7 @@ def predict_batch(
         depth = (depth[:, 0].float() * factor).cpu().numpy()
         for i, d in enumerate(depth):
             results.append(DepthResult(d, (1.0 / d).astype(np.float32), _intrinsics(Ks[start + i]),
-                                       metric))
+                                       metric, scale))
         start = end
     return results
 

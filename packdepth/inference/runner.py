@@ -24,8 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from packdepth.data.intrinsics import Intrinsics, load_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference.model import Model
@@ -39,7 +37,13 @@ from packdepth.inference.outputs import (
 )
 from packdepth.inference.predict import DepthResult, as_image, predict_batch
 from packdepth.inference.progress import Progress
-from packdepth.inference.sources import Frame, Input, expand_inputs, iter_frames
+from packdepth.inference.sources import (
+    Frame,
+    Input,
+    expand_inputs,
+    frame_intrinsics,
+    iter_frames,
+)
 from packdepth.inference.video import DepthVideoWriter
 
 #: What ``save=None`` writes: per image, and per video.
@@ -65,6 +69,9 @@ class InferOptions:
         max_frames: at most this many frames per video.
         skip_bad: leave unreadable inputs out (with a warning) instead of stopping.
         progress: show progress on stderr.
+        rescale: called with each frame and its prediction before its files are written; returns
+            the result to write (``packdepth infer --camera-height``:
+            :class:`packdepth.apps.metric_scale.GroundRescale`).
     """
 
     save: tuple[str, ...] | None = None
@@ -77,11 +84,13 @@ class InferOptions:
     max_frames: int | None = None
     skip_bad: bool = False
     progress: bool = True
+    rescale: Callable[[Frame, DepthResult], DepthResult] | None = None
 
 
 @dataclass
 class InferSummary:
-    """What a run wrote: ``files`` (final paths), frame and input counts, skipped inputs."""
+    """What a run wrote: ``files`` (final paths), frame and input counts, skipped inputs;
+    ``metric_frames``: frames written in metres."""
 
     out: Path
     inputs: int
@@ -90,6 +99,7 @@ class InferSummary:
     metric: bool
     seconds: float
     skipped: list[str] = field(default_factory=list)
+    metric_frames: int = 0
 
 
 @dataclass
@@ -101,6 +111,7 @@ class _State:
     writer: DepthVideoWriter | None = None
     files: list[Path] = field(default_factory=list)
     frames: int = 0
+    metric_frames: int = 0
     bad: str | None = None
 
     def close(self) -> None:
@@ -140,12 +151,6 @@ class _Run:
         n = math.ceil(frame.length / self.opts.stride)
         self.progress.add_total(min(n, self.opts.max_frames or n) - 1)
 
-    def _K(self, frame: Frame) -> np.ndarray | None:
-        if frame.input.K is not None or self.intrinsics is None:
-            return frame.input.K
-        h, w = frame.image.shape[:2]
-        return self.intrinsics.matrix(w, h)
-
     def _write(self, frame: Frame, result: DepthResult) -> None:
         """Colour, encode and write one frame's outputs (on the writer thread, in order)."""
         state = self.states[frame.input.name]
@@ -174,15 +179,18 @@ class _Run:
         """Predict a batch; its files are written by the writer thread meanwhile."""
         try:
             results = predict_batch(self.model, [as_image(f.image) for f in batch],
-                                    K=[self._K(f) for f in batch],
+                                    K=[frame_intrinsics(f, self.intrinsics) for f in batch],
                                     post_process=self.opts.post_process, scale=self.opts.scale)
         except RuntimeError as exc:  # e.g. an input size too small for the network, no memory
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             h, w = self.model.size
             raise PackdepthError(f"{batch[0].input.path}: the network failed at input {h}x{w} "
                                  f"({first})") from exc
+        if self.opts.rescale is not None:
+            results = [self.opts.rescale(f, r) for f, r in zip(batch, results)]
         for frame, result in zip(batch, results):
             self.states[frame.input.name].frames += 1
+            self.states[frame.input.name].metric_frames += result.metric
             self._submit(self._write, frame, result)
         for name, state in self.states.items():  # inputs before the last one are complete
             if name != batch[-1].input.name and state.writer is not None:
@@ -284,11 +292,13 @@ def infer(
             raise PackdepthError(f"no readable input ({skipped[0]})")
         files = _publish(run, out)
         frames = sum(s.frames for s in run.states.values() if s.bad is None)
+        metric_frames = sum(s.metric_frames for s in run.states.values() if s.bad is None)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
     shutil.rmtree(stage, ignore_errors=True)
-    return InferSummary(out, len(items), frames, files, model.metric or opts.scale is not None,
-                        time.monotonic() - start, skipped)
+    metric = model.metric or opts.scale is not None or 0 < frames == metric_frames
+    return InferSummary(out, len(items), frames, files, metric, time.monotonic() - start, skipped,
+                        metric_frames)

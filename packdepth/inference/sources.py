@@ -32,6 +32,7 @@ import numpy as np
 
 from packdepth.data.folder import IMAGE_EXTENSIONS, list_images
 from packdepth.data.images import read_rgb
+from packdepth.data.intrinsics import Intrinsics
 from packdepth.data.video import decode_video
 from packdepth.errors import PackdepthError
 
@@ -148,6 +149,19 @@ def expand_inputs(
             inputs[i] = item = _unique(item, taken)
             taken.add(item.name.lower())
     return inputs
+
+
+def frame_intrinsics(frame: Frame, intrinsics: Intrinsics | None) -> np.ndarray | None:
+    """A frame's ``[3,3]`` intrinsics: its input's own ``K``, else ``intrinsics`` at the frame's
+    size (:meth:`Intrinsics.matrix`), else ``None``.
+
+    Raises:
+        PackdepthError: intrinsics that do not fit the frame's size.
+    """
+    if frame.input.K is not None or intrinsics is None:
+        return frame.input.K
+    h, w = frame.image.shape[:2]
+    return intrinsics.matrix(w, h)
 
 
 def iter_frames(item: Input, *, stride: int = 1, max_frames: int | None = None

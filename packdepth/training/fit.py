@@ -4,20 +4,26 @@ sequence, then depth for every one of its frames."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from packdepth.config import load_config
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.factory import DataConfig, build_dataset, config_intrinsics
+from packdepth.data.sequence import FrameRecord, SequenceDataset, load_frame
 from packdepth.errors import PackdepthError
 from packdepth.inference import InferOptions, infer, load
 from packdepth.inference.sources import Input
-from packdepth.io.checkpoints import check_model_files
+from packdepth.inference.trajectory import TrajectoryFiles, estimate_trajectory, write_trajectory
+from packdepth.io.checkpoints import POSE_FILE, check_model_files, load_model
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
+
+if TYPE_CHECKING:
+    from packdepth.apps.metric_scale import SequenceGround
 
 
 def detect_kind(source: Path) -> str:
@@ -50,12 +56,15 @@ FROM_SCRATCH = ["loss.prior_weight=0.1", "optim.pose_lr=1e-3"]
 
 @dataclass
 class FitResult:
-    """Where the fitted model and the per-frame depth maps are."""
+    """Where the fitted model, the per-frame depth maps and the camera trajectories are;
+    ``ground``: the sequence's ground-plane scale when a camera height was given."""
 
     model_dir: Path
     depth_dir: Path
     frames: int
     steps: int
+    trajectories: list[TrajectoryFiles] = field(default_factory=list)
+    ground: SequenceGround | None = None
 
 
 def fit_config(
@@ -95,12 +104,18 @@ def fit_config(
 
 
 def write_depth_maps(
-    model_dir: Path, data: DataConfig, depth_dir: Path, size: tuple[int, int]
-) -> int:
+    model_dir: Path, data: DataConfig, depth_dir: Path, size: tuple[int, int],
+    camera_height: float | None = None,
+) -> tuple[int, SequenceGround | None]:
     """Depth at each frame's own resolution (``<frame>.npz``, key ``depth``, in the model's scale,
     and ``<frame>_depth.png`` colours, as ``packdepth infer`` writes them) for every frame of the
     fitted source: every ``stride``-th frame of a video or folder (named as the training data
-    names them), the frames of a KITTI/DDAD dataset."""
+    names them), the frames of a KITTI/DDAD dataset.
+
+    With ``camera_height`` (metres), the depth maps are multiplied by the median ground-plane
+    scale of the sequence's frames (:func:`packdepth.apps.metric_scale.sequence_ground`) and
+    labelled metric (npz ``scale``); when no frame shows a ground plane they stay relative.
+    Returns the number of frames and the sequence's ground scale (``None`` without a height)."""
     model = load(model_dir, device="cpu", size=size)
     intrinsics = config_intrinsics(data)
     if data.kind in ("video", "folder"):
@@ -109,23 +124,81 @@ def write_depth_maps(
         inputs = [Input(r.image, "image", r.name, np.asarray(r.K, np.float64)[:3, :3])
                   for r in build_dataset(data).frames()]
         intrinsics = None
+    ground = None
+    if camera_height is not None:
+        from packdepth.apps.metric_scale import sequence_ground  # scikit-learn: only here
+
+        ground = sequence_ground(model, inputs, camera_height, intrinsics=intrinsics,
+                                 stride=data.stride, max_frames=data.max_frames)
     options = InferOptions(save=("npz", "viz"), intrinsics=intrinsics, stride=data.stride,
-                           max_frames=data.max_frames, progress=False)
-    return infer(model, inputs, depth_dir, options).frames
+                           max_frames=data.max_frames, progress=False,
+                           scale=ground.scale if ground else None)
+    return infer(model, inputs, depth_dir, options).frames, ground
+
+
+def frame_sequences(dataset: SequenceDataset) -> list[list[FrameRecord]]:
+    """The dataset's frames per sequence, in temporal order.
+
+    Frames are taken as met walking the samples in order (each sample's frames by offset, the
+    target at 0) and grouped by the folder part of their names (a KITTI drive and camera, a
+    video; an image folder is one sequence).
+    """
+    ordered: dict[str, FrameRecord] = {}
+    for sample in dataset.samples:
+        slots = zip((*dataset.offsets, 0), (*sample.context, sample.target))
+        for _, record in sorted(slots, key=lambda slot: slot[0]):
+            ordered.setdefault(record.name, record)
+    groups: dict[str, list[FrameRecord]] = {}
+    for record in ordered.values():
+        groups.setdefault(record.name.rpartition("/")[0], []).append(record)
+    return list(groups.values())
+
+
+def write_trajectories(
+    pose_path: Path, data: DataConfig, out: Path, size: tuple[int, int], *, metric: bool,
+    tum: bool = False,
+) -> list[TrajectoryFiles]:
+    """The fitted pose network's camera trajectory of every sequence
+    (:func:`~packdepth.inference.trajectory.write_trajectory`): in ``out`` for one sequence, in
+    ``out/poses/<sequence>/`` for several."""
+    pose_net = load_model(pose_path, kind="pose")
+    dataset = build_dataset(data)
+    sequences = frame_sequences(dataset)
+    written = []
+    for records in sequences:
+        folder = out if len(sequences) == 1 else out / "poses" / records[0].name.rpartition("/")[0]
+        P = estimate_trajectory(pose_net, (load_frame(r) for r in records), size=size,
+                                offsets=dataset.offsets)
+        written.append(write_trajectory(
+            folder, P, metric=metric, frame_names=[r.name for r in records],
+            timestamps=[r.timestamp for r in records], tum=tum))
+    return written
 
 
 def fit(
     source: str | os.PathLike,
     out: str | os.PathLike,
+    *,
+    tum: bool = False,
+    camera_height: float | None = None,
     **kwargs,
 ) -> FitResult:
-    """Fit on ``source`` (video, image folder or KITTI raw folder) and write ``out/depth``."""
+    """Fit on ``source`` (video, image folder or KITTI raw folder) and write ``out/depth`` and the
+    camera trajectory (``out/poses_kitti.txt``, ..., TUM too with ``tum``); with
+    ``camera_height`` (metres) the depth maps are metric (:func:`write_depth_maps`). The
+    trajectory stays in the pose network's units (metric only with velocity supervision)."""
     source, out = Path(source), Path(out)
     cfg = fit_config(source, out, **kwargs)
     if cfg.model.init:
         check_model_files(cfg.model.init)  # before train() creates the run folder
+    if camera_height is not None and cfg.data.kind in ("video", "folder") \
+            and config_intrinsics(cfg.data) is None:
+        raise PackdepthError(f"{source}: --camera-height needs the camera intrinsics to fit the "
+                             "ground plane (--intrinsics)")
     result = train(cfg)
     data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
     size = (cfg.data.height, cfg.data.width)
-    n = write_depth_maps(result.model_dir, data, out / "depth", size)
-    return FitResult(result.model_dir, out / "depth", n, result.global_step)
+    n, ground = write_depth_maps(result.model_dir, data, out / "depth", size, camera_height)
+    trajectories = write_trajectories(result.model_dir / POSE_FILE, data, out, size,
+                                      metric=cfg.loss.metric_scale, tum=tum)
+    return FitResult(result.model_dir, out / "depth", n, result.global_step, trajectories, ground)

@@ -15,8 +15,8 @@ from packdepth.cli import main
 from packdepth.data.kitti import gt_depth_path, write_depth_png
 from packdepth.evaluation.depth import load_gt_depth, load_image, predict_depth
 from packdepth.evaluation.metrics import crop_mask, depth_metrics
-from packdepth.evaluation.pose import relative_from_absolute, write_pose_file
 from packdepth.evaluation.splits import SplitEntry
+from packdepth.io.trajectory import relative_from_absolute, write_kitti_poses
 from tests.evaluation.helpers import DRIVE, KITTI_TINY_DRIVE, ConstantInvDepth
 from tests.evaluation.test_pose import curved_trajectory
 
@@ -244,10 +244,10 @@ def test_bad_inputs_are_one_line_errors(kitti_tiny, tiny_gt, split, tmp_path, ca
 
 def test_eval_pose_cli(tmp_path: Path, capsys) -> None:
     P = curved_trajectory(9)
-    write_pose_file(tmp_path / "poses.txt", P)
+    write_kitti_poses(tmp_path / "poses.txt", P)
     rel = relative_from_absolute(P)
     rel[:, :3, 3] *= 3.0
-    write_pose_file(tmp_path / "pred.txt", rel)
+    write_kitti_poses(tmp_path / "pred.txt", rel)
     code = main(
         [
             "eval-pose",

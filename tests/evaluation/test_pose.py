@@ -9,17 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from packdepth.errors import PackdepthError
 from packdepth.evaluation.pose import (
     ate_aligned,
     frame_pair_errors,
-    read_pose_file,
     relative_from_absolute,
     snippet_positions,
     trajectory_ate,
-    write_pose_file,
 )
 from packdepth.geometry.pose import pose_vec_to_mat
+from packdepth.io.trajectory import write_kitti_poses
 
 
 def curved_trajectory(n: int = 12) -> np.ndarray:
@@ -100,19 +98,6 @@ def test_length_mismatch_and_short_trajectories() -> None:
         trajectory_ate(relative_from_absolute(P[:4]), P[:4])
 
 
-def test_pose_file_round_trip_and_errors(tmp_path: Path) -> None:
-    P = curved_trajectory(4)
-    write_pose_file(tmp_path / "poses.txt", P)
-    lines = (tmp_path / "poses.txt").read_text().splitlines()
-    assert len(lines) == 4 and all(len(line.split()) == 12 for line in lines)
-    np.testing.assert_allclose(read_pose_file(tmp_path / "poses.txt"), P, atol=1e-8)
-    (tmp_path / "bad.txt").write_text("1 0 0 0 0 1 0 0 0 0 1\n")
-    with pytest.raises(PackdepthError, match=r"bad\.txt:1: expected 12 finite numbers"):
-        read_pose_file(tmp_path / "bad.txt")
-    with pytest.raises(PackdepthError, match="pose file not found"):
-        read_pose_file(tmp_path / "missing.txt")
-
-
 def test_frame_pair_errors_are_scale_free_angles() -> None:
     gt = pose_vec_to_mat(torch.tensor([[0.0, 0.0, 2.0, 0.0, 0.0, 0.0]], dtype=torch.float64),
                          rotation="axis_angle")
@@ -137,8 +122,8 @@ def test_pose_entry_points_take_reduced_precision_tensors(tmp_path: Path, dtype)
     relative = torch.from_numpy(relative_from_absolute(values)).to(dtype)
     np.testing.assert_array_equal(snippet_positions(relative),
                                   snippet_positions(relative.double().numpy()))
-    write_pose_file(tmp_path / "low.txt", relative)
-    write_pose_file(tmp_path / "values.txt", relative.double().numpy())
+    write_kitti_poses(tmp_path / "low.txt", relative)
+    write_kitti_poses(tmp_path / "values.txt", relative.double().numpy())
     assert (tmp_path / "low.txt").read_text() == (tmp_path / "values.txt").read_text()
     assert trajectory_ate(relative, values, snippet_length=3) == trajectory_ate(
         relative.double().numpy(), values, snippet_length=3)
