@@ -1,9 +1,11 @@
-"""Inference speed: packdepth's depth networks per variant, then ``packdepth infer`` end to end.
+"""Inference speed: packdepth's depth networks per variant and ``packdepth infer`` end to end,
+in one markdown table.
 
 Usage::
 
-    python bench/infer_speed.py                    # full run (about 30 min on 2 loaded cores)
-    python bench/infer_speed.py --quick            # the same tables, fewer repeats, smaller e2e
+    python bench/infer_speed.py                    # full run (about 20 min on 2 loaded cores)
+    python bench/infer_speed.py --quick            # 192x640 batch 1 only, 2 rounds, 8 e2e frames
+    python bench/infer_speed.py --large ResNetDepth18 ResNetDepth50 PackNetSmall-A
     python bench/infer_speed.py --threads 1 --nets ResNetDepth18 --no-e2e
 
 **Networks.** Every cell (network x input size x batch x variant) is built first, with the same
@@ -11,33 +13,39 @@ random weights (seed 0), then timed in rounds: each round runs every cell once, 
 order, so that the machine's load hits all cells alike; a cell's figure is its median over
 rounds (slow cells stop after ``--slow-rounds``). Variants:
 
-- ``plain``: the reference layers (PackNet's Conv3d packing, NCHW), under ``inference_mode``;
+- ``plain``: the reference layers (PackNet's Conv3d packing, NCHW) under ``inference_mode``:
+  the function of packnet-sfm's / monodepth2's layers (``tests/io`` parity tests);
 - ``default``: what ``packdepth infer`` and ``packdepth.load`` run
   (:func:`packdepth.inference.fast.prepare_network`: fused PackNet, channels-last ResNets);
-- ``fused``: only :func:`packdepth.networks.fused.fuse` (PackNet only);
-- ``bf16``: ``default`` cast to bfloat16 (opt-in ``--precision bf16``), with its largest
-  elementwise relative difference to ``plain`` in the full-resolution inverse depth;
-- ``onnxruntime``: a slot for ``packdepth/export/onnx.py``'s session (see :func:`onnx_runner`).
+- ``fused``: :func:`packdepth.networks.fused.fuse` alone. For PackNet that is the default network
+  itself (``prepare_network`` adds nothing else), so it is not timed twice; ResNets have
+  nothing to fuse;
+- ``onnxruntime``: the reference layers exported by :func:`packdepth.export.export_onnx` (a
+  dynamic graph, checked there ≤ 1e-4 against PyTorch) and run by onnxruntime's CPU provider
+  with the same threads;
+- ``bf16`` (``--bf16``): ``default`` cast to bfloat16 (opt-in ``--precision bf16``; not exact).
 
-Peak RSS: a fresh process per network, input and variant builds the network, prepares it and
-runs one forward pass (``ru_maxrss``: Python, torch, weights and activations).
+Each variant's largest elementwise relative difference to ``plain`` in the full-resolution
+inverse depth is kept in the JSON. Peak RSS: a fresh process per network, input and variant
+builds the network (or loads the ONNX file), prepares it and runs one pass (``VmHWM``).
 
-**End to end** (``--e2e``, the default): ``packdepth infer`` on a folder of PNG frames and on an
-H.264 video of the same frames, default outputs, with ``--model`` (the demo model by default).
+**End to end** (``--e2e``, the default): ``packdepth infer`` at network input 192x640 on a
+folder of PNG frames and on an H.264 video of the same frames, default outputs, ``--batch``,
+with ``--model`` (default ``demo_out/model``; random ResNet18 weights when it is absent); the
+same table, rows "infer: ...". Timed: decoding, the network, colouring, encoding and writing.
 
-Prints markdown tables with a protocol line and writes ``bench/results/infer_speed.json``.
+Writes ``bench/results/infer_speed.json`` (``bench/record.py``'s shape).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,13 +54,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from packdepth.inference import InferOptions, Model, infer, load, predict
+from packdepth.inference import InferOptions, infer, load
 from packdepth.inference.fast import default_threads, prepare_network
 from packdepth.networks import PackNet01, PackNetSlim01, PackNetSmall, ResNetDepth
 from packdepth.networks.fused import fuse
 from packdepth.networks.layers import PackLayer3d
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from record import machine, save_result  # noqa: E402
+
 NETWORKS: dict[str, Callable[[], nn.Module]] = {
     "PackNet01-A": lambda: PackNet01("A"),
     "PackNetSlim01-A": lambda: PackNetSlim01("A"),
@@ -61,7 +72,10 @@ NETWORKS: dict[str, Callable[[], nn.Module]] = {
     "ResNetDepth50": lambda: ResNetDepth(50),
 }
 CASES = [((192, 640), 1), ((192, 640), 4), ((384, 1280), 1)]
-VARIANTS = ["plain", "default", "fused", "bf16", "onnxruntime"]
+VARIANTS = ["plain", "default", "fused", "onnxruntime", "bf16"]
+#: where the ONNX files (one per network, exported once) and the end-to-end frames go; set by
+#: :func:`main` to a temporary folder removed at its end
+WORK = Path(tempfile.gettempdir())
 
 
 @dataclass
@@ -77,40 +91,52 @@ class Runner:
             return self.module(image.to(dtype))[0].float()
 
 
-def onnx_runner(net: nn.Module, image: torch.Tensor) -> Runner | None:
-    """The onnxruntime column: ``None`` until ``packdepth/export/onnx.py`` is wired here (export
-    ``net`` at ``image``'s shape, return a callable with :class:`Runner`'s contract)."""
-    return None
+class OnnxRunner:
+    """onnxruntime on the exported reference layers: ``runner(image)`` like :class:`Runner`."""
+
+    def __init__(self, path: Path, threads: int):
+        from packdepth.export import OnnxDepthModel
+
+        self.model = OnnxDepthModel(path, threads=threads)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.model(image.numpy()))
 
 
-def prepare_variant(net: nn.Module, variant: str, image: torch.Tensor,
-                    own: bool = False) -> Runner | None:
-    """A :class:`Runner` for ``variant`` of ``net`` (a copy, or ``net`` itself when ``own``), or
-    ``None`` where it does not apply (``fused`` without packing layers, ``onnxruntime`` not
-    wired)."""
-    mine = net if own else copy.deepcopy(net) if variant != "fused" else net
+def onnx_path(net: nn.Module, name: str, threads: int) -> Path:
+    """Export ``net``'s reference layers once (dynamic graph, checked at 96x320 and a second
+    size by :func:`packdepth.export.export_onnx`) to :data:`WORK`."""
+    from packdepth.export import export_onnx
+
+    path = WORK / f"{name}.onnx"
+    if not path.is_file():
+        export_onnx(net, path, size=(96, 320), dynamic=True, timing_runs=0, threads=threads)
+    return path
+
+
+def prepare_variant(net: nn.Module, variant: str, name: str = "", threads: int = 1,
+                    own: bool = False) -> Runner | OnnxRunner | None:
+    """A runner for ``variant`` of ``net`` (a copy, or ``net`` itself when ``own``), or ``None``
+    where it does not apply (``fused`` without packing layers). ``name`` and ``threads`` serve
+    the ``onnxruntime`` variant (the file's name, onnxruntime's threads)."""
+    if variant == "onnxruntime":
+        return OnnxRunner(onnx_path(net, name or type(net).__name__, threads), threads)
+    if variant == "fused" and not any(isinstance(m, PackLayer3d) for m in net.modules()):
+        return None
+    mine = net if own else copy.deepcopy(net)
     if variant == "plain":
         return Runner(mine.eval())
     if variant == "fused":
-        has_packing = any(isinstance(m, PackLayer3d) for m in net.modules())
-        return Runner(fuse(mine, inplace=own).eval()) if has_packing else None
+        return Runner(fuse(mine, inplace=True).eval())
     if variant in ("default", "bf16"):
         precision = "bf16" if variant == "bf16" else "fp32"
         return Runner(prepare_network(mine, precision=precision), precision)
-    if variant == "onnxruntime":
-        return onnx_runner(net, image)
     raise ValueError(f"unknown variant {variant!r}")
 
 
 def cpu_model() -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (else what ``platform`` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The CPU's model name (as :func:`record.machine` reads it)."""
+    return str(machine()["cpu"])
 
 
 def load_average() -> str:
@@ -121,43 +147,52 @@ def peak_rss_mb(name: str, size: tuple[int, int], batch: int, variant: str,
                 threads: int) -> float | None:
     """Peak RSS (MB) of a fresh process that builds, prepares and runs one cell once
     (``VmHWM`` of ``/proc/self/status``: unlike ``ru_maxrss`` it does not carry the parent's
-    peak across ``exec``); ``None`` where that is not available."""
+    peak across ``exec``); ``None`` where that is not available. The onnxruntime process loads
+    the file exported here (it does not export)."""
+    make = (f"b.OnnxRunner(b.Path({str(WORK / (name + '.onnx'))!r}), {threads})"
+            if variant == "onnxruntime" else
+            f"b.prepare_variant(b.NETWORKS[{name!r}](), {variant!r}, own=True)")
     code = (f"import sys, torch; sys.path.insert(0, {str(ROOT / 'bench')!r}); "
             f"torch.set_num_threads({threads}); torch.manual_seed(0); import infer_speed as b; "
-            f"x = torch.rand({batch}, 3, {size[0]}, {size[1]}); "
-            f"r = b.prepare_variant(b.NETWORKS[{name!r}](), {variant!r}, x, own=True); "
+            f"x = torch.rand({batch}, 3, {size[0]}, {size[1]}); r = {make}; "
             "r is not None and r(x); print([l.split()[1] for l in open('/proc/self/status') "
             "if l.startswith('VmHWM')][0])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
-    out = done.stdout.strip()
-    return round(int(out) / 1024.0) if done.returncode == 0 and out.isdigit() else None
+    out = done.stdout.strip().splitlines()[-1:] or [""]
+    return round(int(out[0]) / 1024.0) if done.returncode == 0 and out[0].isdigit() else None
 
 
-def network_table(args: argparse.Namespace) -> tuple[list[dict], str]:
-    """Time every cell in alternating rounds; returns the rows and the markdown table."""
+def cases_of(name: str, args: argparse.Namespace) -> list[tuple[tuple[int, int], int]]:
+    return CASES[:1] if args.quick or name not in args.large else CASES
+
+
+def network_rows(args: argparse.Namespace) -> list[dict]:
+    """Time every cell in alternating rounds; one row per network, input and batch."""
     cells = []
     for name in args.nets:
         torch.manual_seed(0)
         net = NETWORKS[name]().eval()
-        shared = {v: prepare_variant(net, v, torch.empty(0)) for v in VARIANTS[1:-1]}
-        shared["plain"] = prepare_variant(net, "plain", torch.empty(0), own=True)  # net itself
-        for size, batch in CASES:
+        runners = {v: prepare_variant(net, v, name, args.threads) for v in args.variants
+                   if v != "plain"}
+        runners["plain"] = prepare_variant(net, "plain", own=True)  # net itself
+        for size, batch in cases_of(name, args):
             image = torch.rand(batch, 3, *size, generator=torch.Generator().manual_seed(1))
             row = {"network": name, "input": f"{size[0]}x{size[1]}", "batch": batch}
-            for variant in VARIANTS:
-                runner = shared.get(variant) or prepare_variant(net, variant, image)
-                if runner is not None:
-                    start = time.perf_counter()
-                    out = runner(image)  # warm-up; its output gives the error
-                    cells.append({"row": row, "variant": variant, "run": runner, "x": image,
-                                  "times": [], "first_s": time.perf_counter() - start})
-                    if variant == "plain":
-                        reference = out
-                    row[f"{variant}_max_rel"] = float(((out - reference).abs()
-                                                       / reference.abs()).max())
+            for variant in ["plain", *[v for v in args.variants if v != "plain"]]:
+                runner = runners.get(variant)
+                if runner is None or (variant == "fused" and "default" in args.variants):
+                    continue  # PackNet's fused network is the default one: timed once
+                start = time.perf_counter()
+                out = runner(image)  # warm-up; its output gives the difference
+                cells.append({"row": row, "variant": variant, "run": runner, "x": image,
+                              "times": [], "first_s": time.perf_counter() - start})
+                if variant == "plain":
+                    reference = out
+                row[f"{variant}_max_rel"] = float(((out - reference).abs()
+                                                   / reference.abs()).max())
             print(f"built {name} {row['input']} b{batch}", file=sys.stderr, flush=True)
-        del net, shared
+        del net, runners
     rows = list({id(c["row"]): c["row"] for c in cells}.values())
     for round_index in range(args.rounds):
         for cell in cells:
@@ -170,157 +205,153 @@ def network_table(args: argparse.Namespace) -> tuple[list[dict], str]:
               flush=True)
     for cell in cells:
         ms = 1000.0 * statistics.median(cell["times"]) / cell["row"]["batch"]
-        cell["row"][f"{cell['variant']}_ms"] = round(ms, 1)
+        cell["row"][f"{cell['variant']}_ms"] = ms
         cell["row"][f"{cell['variant']}_repeats"] = len(cell["times"])
     for row in rows:
-        for variant in ("plain", "default"):
-            if args.rss and (not args.quick or (row["input"], row["batch"]) == ("192x640", 1)):
-                size = tuple(int(v) for v in row["input"].split("x"))
-                row[f"{variant}_rss_mb"] = peak_rss_mb(row["network"], size, row["batch"],
-                                                       variant, args.threads)
-    return rows, markdown(rows)
+        if row["network"].startswith("PackNet") and "default_ms" in row:
+            row["fused_ms"] = row["default_ms"]
+        if args.rss and (row["input"], row["batch"]) in args.rss_cases:
+            size = tuple(int(v) for v in row["input"].split("x"))
+            for variant in ("plain", "default", "onnxruntime"):
+                if f"{variant}_ms" in row:
+                    row[f"{variant}_rss_mb"] = peak_rss_mb(row["network"], size, row["batch"],
+                                                           variant, args.threads)
+    return rows
+
+
+def e2e_rows(args: argparse.Namespace) -> tuple[list[dict], str]:
+    """``packdepth infer`` images/s on a folder and a video at network input 192x640."""
+    from packdepth.data.synthetic import SynthParams, render_sequence
+    from packdepth.inference.video import DepthVideoWriter
+
+    tmp = WORK / "e2e"
+    model_path = Path(args.model)
+    if not model_path.exists():  # the speed does not depend on the weights
+        from packdepth.io.checkpoints import DEPTH_FILE, save_models
+
+        torch.manual_seed(0)
+        model_path = tmp / "model"
+        save_models([(ResNetDepth(18).eval(), model_path / DEPTH_FILE, None, {})])
+    model = load(model_path, device="cpu", size=(192, 640))
+    pictures = [f.rgb for f in render_sequence(SynthParams(height=192, width=640,
+                                                           frames=args.frames, seed=0))]
+    from PIL import Image
+
+    (tmp / "images").mkdir(parents=True)
+    for i, picture in enumerate(pictures):
+        Image.fromarray(picture).save(tmp / "images" / f"{i:06d}.png")
+    with DepthVideoWriter(tmp / "drive.mp4", 10) as writer:
+        for picture in pictures:
+            writer.write(picture)
+    infer(model, [tmp / "images" / "000000.png"], tmp / "warm", InferOptions(progress=False))
+    rows = []
+    for case, inputs in (("folder of PNGs -> npz + colour PNG", tmp / "images"),
+                         ("H.264 video -> depth video", tmp / "drive.mp4")):
+        start = time.perf_counter()
+        summary = infer(model, [inputs], tmp / f"out{len(rows)}",
+                        InferOptions(batch=args.batch, progress=False))
+        seconds = time.perf_counter() - start
+        rows.append({"network": f"infer: {case}", "input": "192x640", "batch": args.batch,
+                     "default_ms": 1000.0 * seconds / summary.frames})
+    net = model.depth_net
+    arch = f"{type(net).__name__}{getattr(net, 'config', {}).get('num_layers', '')}"
+    return rows, (f"end to end: {args.frames} synthetic street frames, model {args.model} "
+                  f"({arch}, default path)")
 
 
 def _cell(row: dict, variant: str) -> str:
     ms = row.get(f"{variant}_ms")
-    return "–" if ms is None else f"{ms:.0f} ms ({1000.0 / ms:.1f}/s)"
+    return "–" if ms is None else f"{ms:.0f} ms, {1000.0 / ms:.1f}/s"
 
 
-def markdown(rows: list[dict]) -> str:
-    lines = ["| network | input | batch | plain | **default** | default / plain | fused | "
-             "bf16 (opt-in) | onnxruntime | max rel. diff default / bf16 | peak RSS plain / "
-             "default |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+def table(rows: list[dict], variants: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Columns and cells of the one table."""
+    shown = [v for v in ("plain", "default", "fused", "onnxruntime", "bf16") if v in variants]
+    columns = ["network", "input", "batch", *[f"{v} ms/image, images/s" for v in shown],
+               "default / plain", "peak RSS plain / default / onnxruntime"]
+    cells = []
     for row in rows:
-        speedup = row["plain_ms"] / row["default_ms"]
+        speedup = (f"{row['plain_ms'] / row['default_ms']:.2f}x" if "plain_ms" in row
+                   and "default_ms" in row else "–")
         rss = " / ".join("–" if row.get(f"{v}_rss_mb") is None else f"{row[f'{v}_rss_mb']} MB"
-                         for v in ("plain", "default"))
-        diff = " / ".join("–" if f"{v}_max_rel" not in row else f"{row[f'{v}_max_rel']:.1e}"
-                          for v in ("default", "bf16"))
-        lines.append(f"| {row['network']} | {row['input']} | {row['batch']} | "
-                     f"{_cell(row, 'plain')} | **{_cell(row, 'default')}** | {speedup:.2f}x | "
-                     f"{_cell(row, 'fused')} | {_cell(row, 'bf16')} | {_cell(row, 'onnxruntime')}"
-                     f" | {diff} | {rss} |")
-    return "\n".join(lines)
+                         for v in ("plain", "default", "onnxruntime"))
+        cells.append([row["network"], row["input"], str(row["batch"]),
+                      *[_cell(row, v) for v in shown], speedup, rss])
+    return columns, cells
 
 
-def e2e_frames(n: int, height: int, width: int) -> tuple[list, str]:
-    """``n`` ``[H,W,3]`` uint8 frames: ``kitti_tiny`` resized (in ``$PACKDEPTH_TEST_DATA``, else
-    ``../shared/data``, as the tests look for it), else rendered synthetic streets."""
-    import numpy as np
-    from PIL import Image
-
-    data = Path(os.environ.get("PACKDEPTH_TEST_DATA") or ROOT.parent / "shared" / "data")
-    files = sorted((data / "kitti_tiny").glob("*/*/image_02/data/*.png"))
-    if files:
-        picked = [files[i % len(files)] for i in range(n)]
-        return [np.asarray(Image.open(p).convert("RGB").resize((width, height),
-                                                              Image.Resampling.LANCZOS))
-                for p in picked], f"kitti_tiny frames resized to {height}x{width}"
-    from packdepth.data.synthetic import SynthParams, render_sequence
-
-    rendered = render_sequence(SynthParams(height=height, width=width, frames=n, seed=0))
-    return [f.rgb for f in rendered], f"synthetic streets at {height}x{width}"
+def markdown(columns: list[str], cells: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
 
 
-def error_on_frames(model: Model, other: Model, pictures: list) -> dict[str, float]:
-    """Relative depth difference of ``other`` against ``model`` over ``pictures``."""
-    import numpy as np
-
-    rel = np.concatenate([(np.abs(predict(other, p).depth - d) / d).ravel()
-                          for p, d in ((p, predict(model, p).depth) for p in pictures)])
-    return {"median": float(np.median(rel)), "p99": float(np.percentile(rel, 99)),
-            "max": float(rel.max())}
-
-
-def e2e_table(args: argparse.Namespace) -> tuple[list[dict], str]:
-    """``packdepth infer`` frames/s on a folder and a video (default outputs, ``--batch``)."""
-    import tempfile
-
-    from PIL import Image
-
-    from packdepth.inference.video import DepthVideoWriter
-
-    start = time.perf_counter()
-    model = load(args.model, device="cpu")
-    load_s = time.perf_counter() - start
-    pictures, origin = e2e_frames(args.frames, 192, 640)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        (tmp / "images").mkdir()
-        for i, picture in enumerate(pictures):
-            Image.fromarray(picture).save(tmp / "images" / f"{i:06d}.png")
-        with DepthVideoWriter(tmp / "drive.mp4", 10) as writer:
-            for picture in pictures:
-                writer.write(picture)
-        infer(model, [tmp / "images" / "000000.png"], tmp / "warm", InferOptions(progress=False))
-        cases = [("image folder, default outputs (npz + colour PNG)", [tmp / "images"], None),
-                 ("video, default outputs (depth video)", [tmp / "drive.mp4"], None),
-                 ("video, depth video + per-frame npz + colour PNG", [tmp / "drive.mp4"],
-                  ("video", "npz", "viz"))]
-        for name, inputs, save in cases:
-            start = time.perf_counter()
-            summary = infer(model, inputs, tmp / f"out{len(rows)}",
-                            InferOptions(save=save, batch=args.batch, progress=False))
-            rows.append({"case": name, "frames": summary.frames,
-                         "frames_per_s": round(summary.frames / (time.perf_counter() - start), 2)})
-    bf16 = error_on_frames(model, load(args.model, device="cpu", precision="bf16"), pictures)
-    net = model.depth_net
-    arch = f"{type(net).__name__}{getattr(net, 'config', {}).get('num_layers', '')}"
-    protocol = (f"{args.frames} frames ({origin}), model {args.model} ({arch}, network input "
-                f"{model.size[0]}x{model.size[1]}, default path), batch {args.batch}, model load "
-                f"{load_s:.1f} s (not timed); --precision bf16 against fp32 on these frames: "
-                f"relative depth difference median {bf16['median']:.1e}, 99th percentile "
-                f"{bf16['p99']:.1e}, max {bf16['max']:.1e}")
-    table = "\n".join([protocol, "", "| input | frames/s |", "|---|---|"]
-                      + [f"| {r['case']} | {r['frames_per_s']:.2f} |" for r in rows])
-    return rows, table
+def measure(args: argparse.Namespace, header: str) -> tuple[list[dict], str]:
+    """The network rows, then the end-to-end rows; and the protocol line."""
+    rows = network_rows(args)
+    protocol = (f"{header}, after the networks {load_average()}; random weights (seed 0), "
+                f"random images; median of {args.rounds} alternating rounds ({args.slow_rounds} "
+                f"for cells over {args.slow_seconds:g} s); ms per image = batch time / batch; "
+                "fused = default for PackNet (the same network); peak RSS: VmHWM of one fresh "
+                f"process per cell ({', '.join(sorted(f'{s} b{b}' for s, b in args.rss_cases))})")
+    if set(args.large) != set(args.nets) and not args.quick:
+        protocol += (f"; 192x640 b4 and 384x1280 b1 for "
+                     f"{', '.join(n for n in args.nets if n in args.large)} only")
+    if args.e2e:
+        more, line = e2e_rows(args)
+        rows += more
+        protocol += f"; {line}"
+    return rows, protocol
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="2 rounds (slow cells 1), peak RSS at 192x640 b1 only, 8 e2e frames")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--slow-rounds", type=int, default=3,
+                        help="192x640 batch 1 only, 2 rounds (slow cells 1), 8 e2e frames")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slow-rounds", type=int, default=2,
                         help="rounds for cells whose first pass took over --slow-seconds")
     parser.add_argument("--slow-seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=None,
                         help="default: what packdepth infer picks (cores not busy)")
     parser.add_argument("--nets", nargs="+", choices=sorted(NETWORKS), default=list(NETWORKS))
+    parser.add_argument("--large", nargs="*", choices=sorted(NETWORKS), default=list(NETWORKS),
+                        help="networks also measured at 192x640 b4 and 384x1280 b1 (default all)")
+    parser.add_argument("--bf16", action="store_true", help="add the opt-in bf16 variant")
+    parser.add_argument("--no-onnx", action="store_true", help="leave onnxruntime out")
     parser.add_argument("--no-rss", dest="rss", action="store_false")
     parser.add_argument("--no-e2e", dest="e2e", action="store_false")
     parser.add_argument("--model", default=str(ROOT / "demo_out" / "model"),
-                        help="model for the end-to-end table")
-    parser.add_argument("--frames", type=int, default=40)
+                        help="model for the end-to-end rows")
+    parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--batch", type=int, default=4, help="end-to-end --batch")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" /
                         "infer_speed.json")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.slow_rounds, args.frames = 2, 1, 8
+    args.variants = [v for v in VARIANTS if (v != "bf16" or args.bf16)
+                     and (v != "onnxruntime" or not args.no_onnx)]
+    args.rss_cases = {("192x640", 1)} if args.quick else {("192x640", 1), ("384x1280", 1)}
+    global WORK
     args.threads = args.threads or default_threads()
     torch.set_num_threads(args.threads)
-    load_before = load_average()
-    header = (f"torch {torch.__version__}, {args.threads} threads, CPU {cpu_model()} "
-              f"({os.cpu_count()} cores), load average before {load_before}")
+    header = (f"torch {torch.__version__}, {args.threads} threads (PyTorch and onnxruntime), "
+              f"CPU {cpu_model()} ({os.cpu_count()} cores), load average at start "
+              f"{load_average()}")
     print(header, flush=True)
-    rows, table = network_table(args)
-    protocol = (f"{header}, after {load_average()}; random weights (seed 0), random images; "
-                f"median of {args.rounds} alternating rounds ({args.slow_rounds} for cells over "
-                f"{args.slow_seconds:g} s), ms per image = batch time / batch; max rel. diff: "
-                "largest elementwise |x - plain| / plain of the full-resolution inverse depth; "
-                "peak RSS: VmHWM of one fresh process per cell (build, prepare, one pass)")
-    print(f"\n{protocol}\n\n{table}\n", flush=True)
-    result = {"protocol": protocol, "networks": rows, "quick": args.quick}
-    if args.e2e:
-        e2e_rows, e2e = e2e_table(args)
-        print(f"{e2e}\n\nload average after the end-to-end run {load_average()}")
-        result["end_to_end"] = e2e_rows
-        result["end_to_end_protocol"] = e2e.splitlines()[0]
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.json}")
+    with tempfile.TemporaryDirectory(prefix="infer_speed-") as work:
+        WORK = Path(work)
+        rows, protocol = measure(args, header)
+    columns, cells = table(rows, args.variants)
+    print(f"\n{protocol}\n\n{markdown(columns, cells)}\n", flush=True)
+    worst = {v: max((r[f"{v}_max_rel"] for r in rows if f"{v}_max_rel" in r), default=None)
+             for v in args.variants if v != "plain"}
+    notes = ["largest elementwise relative difference to plain: " + ", ".join(
+        f"{v} {e:.1e}" for v, e in worst.items() if e is not None)]
+    save_result(args.json, title="CPU inference speed (networks and packdepth infer)",
+                protocol=protocol, columns=columns, rows=cells, notes=notes,
+                data={"rows": rows, "quick": args.quick})
+    print(f"{notes[0]}\nwrote {args.json}")
 
 
 if __name__ == "__main__":

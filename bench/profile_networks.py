@@ -80,7 +80,7 @@ def main() -> None:
         net = NETWORKS[name]().eval()
         per_variant = {}
         for variant in args.variants:
-            run = prepare_variant(net, variant, image)
+            run = prepare_variant(net, variant)
             if run is not None:
                 per_variant[variant] = categories(run, image)
             del run
