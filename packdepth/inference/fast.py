@@ -4,7 +4,9 @@ Measured on a 2-core AVX512-BF16/AMX Xeon (``bench/infer_speed.py``, log in
 ``bench/results/infer_speed.log``):
 
 - PackNet: the packing layers fused (:func:`packdepth.networks.fused.fuse`; same function, 2.9-4.1x
-  fewer multiply-adds in those layers) — the main gain;
+  fewer multiply-adds in those layers) — the main gain. Profile of PackNet01 at 1x192x640, one
+  thread (``bench/results/profile_networks.log``): reference layers 69 % Conv2d, 21 % Conv3d,
+  6 % padding copies, 1 % GroupNorm, 1 % reshapes; fused: no Conv3d or pad copies, 2.6x less time;
 - networks without GroupNorm (the ResNet ones): channels-last (NHWC) weights
   (:func:`~packdepth.networks.base.to_channels_last`), about 15 % faster on oneDNN and exact to
   float rounding. PackNet keeps NCHW: PyTorch's channels-last GroupNorm on CPU computes the

@@ -15,9 +15,6 @@ from packdepth.networks import PackNetSmall
 from packdepth.networks.fused import FusedPackLayer
 from tests.export.conftest import parity, rand, random_net
 
-# the packnet-sfm checkpoint writer (tests/io/conftest.py), shared here
-from tests.io.conftest import fake_yacs, packnet_pair, write_packnet_ckpt  # noqa: F401
-
 TOL = 1e-4
 
 
