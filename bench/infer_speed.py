@@ -54,7 +54,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from packdepth.inference import InferOptions, infer, load
 from packdepth.inference.fast import default_threads, prepare_network
 from packdepth.networks import PackNet01, PackNetSlim01, PackNetSmall, ResNetDepth
 from packdepth.networks.fused import fuse
@@ -62,6 +61,7 @@ from packdepth.networks.layers import PackLayer3d
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from infer_e2e import e2e_rows  # noqa: E402
 from record import machine, save_result  # noqa: E402
 
 NETWORKS: dict[str, Callable[[], nn.Module]] = {
@@ -219,46 +219,6 @@ def network_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def e2e_rows(args: argparse.Namespace) -> tuple[list[dict], str]:
-    """``packdepth infer`` images/s on a folder and a video at network input 192x640."""
-    from packdepth.data.synthetic import SynthParams, render_sequence
-    from packdepth.inference.video import DepthVideoWriter
-
-    tmp = WORK / "e2e"
-    model_path = Path(args.model)
-    if not model_path.exists():  # the speed does not depend on the weights
-        from packdepth.io.checkpoints import DEPTH_FILE, save_models
-
-        torch.manual_seed(0)
-        model_path = tmp / "model"
-        save_models([(ResNetDepth(18).eval(), model_path / DEPTH_FILE, None, {})])
-    model = load(model_path, device="cpu", size=(192, 640))
-    pictures = [f.rgb for f in render_sequence(SynthParams(height=192, width=640,
-                                                           frames=args.frames, seed=0))]
-    from PIL import Image
-
-    (tmp / "images").mkdir(parents=True)
-    for i, picture in enumerate(pictures):
-        Image.fromarray(picture).save(tmp / "images" / f"{i:06d}.png")
-    with DepthVideoWriter(tmp / "drive.mp4", 10) as writer:
-        for picture in pictures:
-            writer.write(picture)
-    infer(model, [tmp / "images" / "000000.png"], tmp / "warm", InferOptions(progress=False))
-    rows = []
-    for case, inputs in (("folder of PNGs -> npz + colour PNG", tmp / "images"),
-                         ("H.264 video -> depth video", tmp / "drive.mp4")):
-        start = time.perf_counter()
-        summary = infer(model, [inputs], tmp / f"out{len(rows)}",
-                        InferOptions(batch=args.batch, progress=False))
-        seconds = time.perf_counter() - start
-        rows.append({"network": f"infer: {case}", "input": "192x640", "batch": args.batch,
-                     "default_ms": 1000.0 * seconds / summary.frames})
-    net = model.depth_net
-    arch = f"{type(net).__name__}{getattr(net, 'config', {}).get('num_layers', '')}"
-    return rows, (f"end to end: {args.frames} synthetic street frames, model {args.model} "
-                  f"({arch}, default path)")
-
-
 def _cell(row: dict, variant: str) -> str:
     ms = row.get(f"{variant}_ms")
     return "–" if ms is None else f"{ms:.0f} ms, {1000.0 / ms:.1f}/s"
@@ -297,7 +257,7 @@ def measure(args: argparse.Namespace, header: str) -> tuple[list[dict], str]:
         protocol += (f"; 192x640 b4 and 384x1280 b1 for "
                      f"{', '.join(n for n in args.nets if n in args.large)} only")
     if args.e2e:
-        more, line = e2e_rows(args)
+        more, line = e2e_rows(args, WORK / "e2e")
         rows += more
         protocol += f"; {line}"
     return rows, protocol
