@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise PackdepthError(f"--tolerance: must be a positive number, got {args.tolerance}")
     if args.onnx.is_dir():
         raise PackdepthError(f"{args.onnx}: a folder; --onnx names the file to write")
-    model = load(args.model, device="cpu", size=args.size)
+    model = load(args.model, device="cpu", size=args.size, fuse=False)
     report = export_onnx(model, args.onnx, dynamic=args.dynamic, pose=args.pose,
                          check_images=args.check_image, tolerance=tolerance,
                          threads=args.threads)

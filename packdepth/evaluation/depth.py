@@ -219,7 +219,7 @@ def predict_depth(
         x = x.clamp(0.0, 1.0)
     if post_process:
         x = torch.cat([x, x.flip(-1)], 0)
-    out = model(x)
+    out = model(x if param is None else x.to(param.dtype))  # e.g. a bfloat16 network
     inv = (out[0] if isinstance(out, (list, tuple)) else out).float()
     if post_process:
         inv = flip_post_process(inv[:b], inv[b:])

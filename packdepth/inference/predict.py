@@ -151,7 +151,9 @@ def predict_batch(
         while end < len(images) and images[end].shape == images[start].shape:
             end += 1
         batch = torch.stack(list(images[start:end]))
-        depth = predict_depth(model.depth_net, batch, size=model.size, post_process=post_process)
+        with torch.inference_mode():
+            depth = predict_depth(model.depth_net, batch, size=model.size,
+                                  post_process=post_process)
         depth = (depth[:, 0].float() * factor).cpu().numpy()
         for i, d in enumerate(depth):
             results.append(DepthResult(d, (1.0 / d).astype(np.float32), Ks[start + i], metric,
