@@ -5,29 +5,25 @@ Usage::
     python bench/networks_speed.py                     # 192x640, batch 1, median of 3 runs
     python bench/networks_speed.py --nets PackNetSmall ResNetDepth18 --repeats 10
 
-Times one forward pass in eval mode under ``torch.inference_mode`` after one warm-up pass, with
-the threads torch uses by default (``--threads`` to change). Nothing is downloaded.
+Times one forward pass of the reference layers (no fusion) in eval mode under
+``torch.inference_mode`` after one warm-up pass, with the threads torch uses by default
+(``--threads`` to change). Nothing is downloaded. ``bench/infer_speed.py`` compares the faster
+variants.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from packdepth.networks import PackNet01, PackNetSlim01, PackNetSmall, ResNetDepth
-
-NETWORKS: dict[str, Callable[[], nn.Module]] = {
-    "PackNet01-A": lambda: PackNet01("A"),
-    "PackNetSlim01-A": lambda: PackNetSlim01("A"),
-    "PackNetSmall-A": lambda: PackNetSmall("A"),
-    "ResNetDepth18": lambda: ResNetDepth(18),
-    "ResNetDepth50": lambda: ResNetDepth(50),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from infer_speed import NETWORKS  # the networks of every speed table
 
 
 def time_forward(net: nn.Module, image: torch.Tensor, repeats: int) -> list[float]:

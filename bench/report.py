@@ -4,7 +4,9 @@
 
 Every results file with a ``report`` section (written by `bench/record.py`'s ``save_result``)
 becomes one section: title, protocol line, the command that reproduces it, commit, machine and
-date, the table and its notes. The page holds current figures only; history stays in git.
+date, the table and its notes. The page holds current figures only; history stays in git. The
+README's marked blocks (``<!-- speed:begin -->`` ... ``<!-- speed:end -->``) get a short table
+from the same files.
 """
 
 from __future__ import annotations
@@ -70,13 +72,49 @@ def build(results: Path) -> str:
     return "\n".join(parts)
 
 
+#: README blocks kept in step with a results file: marker name -> (results file, row filter).
+README_BLOCKS = {
+    "speed": ("infer_speed.json", lambda row: (row[2] == "1" and row[1] == "192x640")
+              or str(row[0]).startswith("infer:")),
+}
+
+
+def readme_block(report: dict[str, Any], keep: Any) -> str:
+    """A short table of ``report``'s rows that ``keep`` selects, with where the rest is."""
+    rows = [r for r in report["rows"] if keep(r)]
+    return "\n".join(
+        ["| " + " | ".join(report["columns"]) + " |", "|" + "---|" * len(report["columns"])]
+        + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+        + ["", f"*Protocol:* {report['protocol']}. Commit {report['commit']}, {report['date']}; "
+           f"`{report['command']}`"])
+
+
+def update_readme(readme: Path, results: Path) -> None:
+    """Rewrite the README's blocks between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``."""
+    text = readme.read_text()
+    for name, (source, keep) in README_BLOCKS.items():
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if begin not in text or not (results / source).exists():
+            continue
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        report = json.loads((results / source).read_text())["report"]
+        text = f"{head}{begin}\n{readme_block(report, keep)}\n{end}{tail}"
+    write_text(readme, text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md",
+                    help="README whose marked blocks are regenerated (README_BLOCKS)")
     args = ap.parse_args()
     write_text(args.out, build(args.results))
     print(f"wrote {args.out}")
+    if args.readme:
+        update_readme(args.readme, args.results)
+        print(f"updated {args.readme}")
 
 
 if __name__ == "__main__":

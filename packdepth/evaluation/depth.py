@@ -95,7 +95,7 @@ def read_prediction(path: str | os.PathLike) -> np.ndarray:
             if "depth" not in data.files:
                 raise PackdepthError(f"{path}: no 'depth' array (found {sorted(data.files)})")
             depth = np.asarray(data["depth"], dtype=np.float32)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
         raise PackdepthError(f"{path}: not a readable .npz file ({exc})") from None
     while depth.ndim > 2 and depth.shape[0] == 1:
         depth = depth[0]
@@ -213,7 +213,7 @@ def predict_depth(
         x = x.clamp(0.0, 1.0)
     if post_process:
         x = torch.cat([x, x.flip(-1)], 0)
-    out = model(x)
+    out = model(x if param is None else x.to(param.dtype))  # e.g. a bfloat16 network
     inv = (out[0] if isinstance(out, (list, tuple)) else out).float()
     if post_process:
         inv = flip_post_process(inv[:b], inv[b:])

@@ -30,6 +30,7 @@ from packdepth.export.metadata import ExportMetadata
 from packdepth.export.runtime import first_line, make_session, require
 from packdepth.inference.model import Model, load
 from packdepth.io.atomic import write_bytes
+from packdepth.networks.fused import FusedPackLayer, FusedUnpackLayer
 
 #: Largest accepted ``max|onnx − torch| / max|torch|`` (see :mod:`packdepth.export.check`).
 TOLERANCE = 1e-4
@@ -106,16 +107,27 @@ class ParityError(PackdepthError):
 def _resolve(source: Any, pose: bool) -> tuple[nn.Module, Model | None]:
     """``(network on the CPU, the Model it came from or None)``."""
     if isinstance(source, nn.Module):
-        return source, None
-    model = load(source, device="cpu") if not isinstance(source, Model) else source
+        return _unfused(source, type(source).__name__), None
+    # the reference layers: the fused ones (packdepth.networks.fused) trace to a graph with
+    # fixed-size border corrections and an Unfold that the exporter cannot make dynamic
+    model = load(source, device="cpu", fuse=False) if not isinstance(source, Model) else source
     net = model.pose_net if pose else model.depth_net
     if net is None:
         raise PackdepthError(f"{model.source}: has no pose network to export (a packdepth model "
                              "folder with pose_net.safetensors, a monodepth2 folder with "
                              "pose.pth, or a packnet-sfm checkpoint has one)")
+    _unfused(net, str(model.source))
     if any(p.device.type != "cpu" for p in net.parameters()):
         net = copy.deepcopy(net).cpu()
     return net, model
+
+
+def _unfused(net: nn.Module, name: str) -> nn.Module:
+    """``net``, refused when it holds fused PackNet layers (their original weights are gone)."""
+    if any(isinstance(m, (FusedPackLayer, FusedUnpackLayer)) for m in net.modules()):
+        raise PackdepthError(f"{name}: a fused PackNet cannot be exported; export the network "
+                             "itself (packdepth.load(..., fuse=False), or the path)")
+    return net
 
 
 def _run_torch(net: nn.Module, kind: str, inputs: tuple[Tensor, ...]) -> np.ndarray:

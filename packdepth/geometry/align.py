@@ -184,7 +184,7 @@ def align_pose(
                              for x in (target, context, depth))
             h, w = tgt.shape[-2:]
             k = scale_intrinsics(K, w / target.shape[-1], h / target.shape[-2])
-            points = backproject(dep, torch.linalg.inv(k))  # [M,3,h,w]
+            points = backproject(dep, torch.linalg.inv_ex(k).inverse)  # [M,3,h,w]
             stack = torch.cat([ctx, *_image_gradients(ctx)], 1)
             best = torch.full((m,), float("inf"), device=T.device)
             lam = torch.full((m,), damping, device=T.device)
@@ -206,7 +206,9 @@ def align_pose(
                 H, g = J.normal_equations(r, weight)
                 diag = torch.diagonal(H, dim1=1, dim2=2)
                 H = H + torch.diag_embed(lam.view(m, 1) * diag + 1e-12)
-                delta = -torch.linalg.solve(H, g).squeeze(-1)
+                # solve_ex: no host sync for the error check; H is positive definite (the
+                # damping adds at least 1e-12 to its diagonal)
+                delta = -torch.linalg.solve_ex(H, g).result.squeeze(-1)
                 T_prev = T
                 vec = torch.cat([delta[:, :3] * scale[:, None], delta[:, 3:]], 1)
                 T = pose_vec_to_mat(vec) @ T

@@ -41,7 +41,7 @@ def inverse_warp(
     hs, ws = source.shape[-2:]
     K = K.to(depth_target.dtype)
     K_source = K if K_source is None else K_source.to(depth_target.dtype)
-    points = backproject(depth_target, torch.linalg.inv(K))
+    points = backproject(depth_target, torch.linalg.inv_ex(K).inverse)  # no host sync (see align)
     pix, z = project(points, K_source, T_target_to_source, return_depth=True)
     grid = pixels_to_grid(pix, hs, ws)
     warped = F.grid_sample(

@@ -14,8 +14,11 @@ from tests.inference.conftest import save_model_dir
 # the official layouts' builders (tests/io/conftest.py), shared here
 from tests.io.conftest import (  # noqa: F401
     _randomise_norms,
+    fake_yacs,
     monodepth2_pair,
+    packnet_pair,
     write_monodepth2_folder,
+    write_packnet_ckpt,
 )
 
 

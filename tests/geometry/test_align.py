@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from packdepth.geometry import invert_pose, pose_vec_to_mat
 from packdepth.geometry.align import align_pose
+from packdepth.geometry.warp import inverse_warp
 from tests.geometry.scenes import default_camera, relative_transform, render, rot_y
 
 H, W = 96, 192
@@ -124,3 +126,24 @@ def test_sorted_median_equals_torchs_median_and_nanmedian():
                     torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
     even = torch.tensor([[4.0, 1.0, 3.0, 2.0]])
     assert sorted_median(even, 1).item() == 2.0  # the lower of 2 and 3, as torch.median
+
+
+def test_no_syncing_linalg_and_the_same_poses(monkeypatch):
+    """align_pose and inverse_warp use inv_ex/solve_ex (no host synchronisation for an error
+    check on a GPU): the poses equal those of the syncing linalg.inv/solve exactly, and neither
+    is called any more."""
+    target, source, T_true, K = _scene(np.array([0.2, -0.05, 1.0]), yaw=0.03)
+    T_start = pose_vec_to_mat(torch.tensor([[0.1, 0.05, -0.1, 0.01, -0.02, 0.01]])) @ T_true
+    args = (target.image.float(), source.image.float(), target.depth.float(), K, T_start)
+    with monkeypatch.context() as patched:  # the former calls, as the reference
+        patched.setattr(torch.linalg, "inv_ex", lambda A: torch.return_types.linalg_inv_ex(
+            (torch.linalg.inv(A), torch.zeros(A.shape[:-2], dtype=torch.int32))))
+        patched.setattr(torch.linalg, "solve_ex", lambda A, B: torch.return_types.linalg_solve_ex(
+            (torch.linalg.solve(A, B), torch.zeros(A.shape[:-2], dtype=torch.int32))))
+        reference = align_pose(*args)
+    for name in ("inv", "solve"):
+        monkeypatch.setattr(torch.linalg, name, lambda *a, **k: pytest.fail("a syncing call"))
+    assert torch.equal(align_pose(*args), reference)
+    assert not torch.allclose(reference, T_start)  # it moved
+    warped, valid = inverse_warp(source.image.float(), target.depth.float(), T_true, K)
+    assert valid.float().mean() > 0.5 and warped.shape == source.image.shape

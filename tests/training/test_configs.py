@@ -21,8 +21,20 @@ CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
 def test_every_config_is_listed():
     assert [p.stem for p in CONFIGS] == [
-        "ddad_packnet01", "kitti_packnet01", "kitti_resnet18", "synthetic_cpu"
+        "ddad_packnet01", "kitti_gpu", "kitti_packnet01", "kitti_resnet18", "synthetic_cpu"
     ]
+
+
+def test_the_gpu_config_is_the_fields_setting_on_one_gpu():
+    """192x640, batch 12 (monodepth2's setting) on one GPU; the rest as kitti_resnet18."""
+    folder = CONFIGS[0].parent
+    gpu = load_config(TrainConfig, folder / "kitti_gpu.yaml")
+    cpu_recipe = load_config(TrainConfig, folder / "kitti_resnet18.yaml")
+    assert (gpu.data.height, gpu.data.width, gpu.trainer.batch_size) == (192, 640, 12)
+    assert (gpu.trainer.accelerator, gpu.trainer.devices) == ("gpu", 1)
+    assert gpu.trainer.channels_last and not gpu.trainer.deterministic
+    for part in ("data", "val_data", "model", "loss", "optim"):
+        assert getattr(gpu, part) == getattr(cpu_recipe, part), part
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
