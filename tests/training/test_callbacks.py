@@ -3,6 +3,7 @@ pictures (it crashed converting bfloat16 to NumPy), and progress comes as short 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -36,7 +37,9 @@ def redirected_run(tmp_path_factory) -> tuple[int, bytes, Path]:
     cmd += [a for s in sets for a in ("--set", s)]
     log = root / "output.txt"
     with open(log, "wb") as f:
-        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=root, timeout=600)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}  # the checkout under test, not an install
+        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=root, timeout=600,
+                              env=env)
     return done.returncode, log.read_bytes(), out
 
 
