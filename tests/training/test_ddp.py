@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from packdepth.data.synthetic import SynthParams, write_dataset
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_two_process_ddp_run(tmp_path):
@@ -24,7 +28,8 @@ def test_two_process_ddp_run(tmp_path):
     cmd = [sys.executable, "-m", "packdepth.cli", "train", str(config)]
     for s in sets:
         cmd += ["--set", s]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the checkout under test, not an install
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trained 3 steps in 2 processes" in done.stdout
     with open(out / "csv" / "metrics.csv") as f:
