@@ -14,7 +14,8 @@ tomllib = pytest.importorskip("tomllib")
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Distribution name -> import name, where they differ.
-IMPORT_NAMES = {"pillow": "PIL", "pyyaml": "yaml", "scikit-learn": "sklearn"}
+IMPORT_NAMES = {"pillow": "PIL", "pyyaml": "yaml", "scikit-learn": "sklearn",
+                "pydensecrf2": "pydensecrf"}
 #: Dependencies that no module imports by name: Lightning's TensorBoardLogger needs tensorboard;
 #: fastapi brings starlette.
 INDIRECT = {"tensorboard"}
