@@ -18,9 +18,7 @@ import sys
 from pathlib import Path
 
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.pose import trajectory_ate
 from packdepth.io.atomic import write_text
-from packdepth.io.trajectory import read_kitti_poses, relative_from_absolute
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.evaluation.pose import trajectory_ate
+    from packdepth.io.trajectory import read_kitti_poses, relative_from_absolute
+
     gt = read_kitti_poses(args.gt)
     pred = read_kitti_poses(args.pred)
     if args.pred_format == "absolute":

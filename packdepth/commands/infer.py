@@ -97,13 +97,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import math
-    import warnings
 
     from packdepth.data.factory import choose_intrinsics
     from packdepth.errors import PackdepthError
     from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.outputs import parse_formats
-    from packdepth.inference.poses import sequence_trajectories, write_sequence_trajectories
+    from packdepth.inference.poses import (
+        check_pose_net,
+        sequence_trajectories,
+        write_sequence_trajectories,
+    )
+    from packdepth.inference.sources import expand_inputs
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
@@ -121,13 +125,13 @@ def run(args: argparse.Namespace) -> int:
     if args.poses and args.skip_bad:
         raise PackdepthError("--poses and --skip-bad: a trajectory needs every frame; drop one")
     model = load(args.model, device=args.device, size=args.size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = _warning_line
-        trajectories = sequence_trajectories(
-            model, args.inputs, out=args.out, recursive=args.recursive, stride=args.stride,
-            max_frames=args.max_frames) if args.poses else []
-        summary = infer(model, args.inputs, args.out, options)
+    if args.poses:
+        check_pose_net(model)  # before the inputs' name clashes are warned about
+    inputs = expand_inputs(args.inputs, recursive=args.recursive, exclude=args.out)  # once
+    trajectories = sequence_trajectories(
+        model, inputs, out=args.out, stride=args.stride,
+        max_frames=args.max_frames) if args.poses else []
+    summary = infer(model, inputs, args.out, options)
     for files in write_sequence_trajectories(trajectories, args.out, metric=model.metric,
                                              tum=args.tum):
         scale = "metres" if files.metric else "scale-free"
@@ -166,7 +170,3 @@ def _ground_rescale(args: argparse.Namespace, intrinsics):
     from packdepth.apps.metric_scale import GroundRescale
 
     return GroundRescale(args.camera_height, args.ground_window)
-
-
-def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"packdepth: warning: {message}", file=sys.stderr)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from packdepth.data.synthetic import SynthParams, write_dataset
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -31,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.data.synthetic import SynthParams, write_dataset
+
     params = SynthParams(
         height=args.height, width=args.width, frames=args.frames, seed=args.seed,
         dynamic=args.dynamic, jam=args.jam, low_light=args.low_light,
