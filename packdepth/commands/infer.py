@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         write_sequence_trajectories,
     )
     from packdepth.inference.sources import expand_inputs
+    from packdepth.text import plural
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
@@ -138,19 +139,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"camera trajectory ({scale}): {files.kitti}")
     kind = "metric" if summary.metric else "relative"
     rate = summary.frames / max(summary.seconds, 1e-9)
-    print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input) for {summary.frames} "
-          f"frames of {summary.inputs - len(summary.skipped)} inputs: {len(summary.files)} files "
-          f"in {summary.out} [{summary.seconds:.1f} s, {rate:.1f} frames/s]")
+    used = summary.inputs - len(summary.skipped)
+    print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input) for "
+          f"{plural(summary.frames, 'frame')} of {plural(used, 'input')}: "
+          f"{plural(len(summary.files), 'file')} in {summary.out} [{summary.seconds:.1f} s, "
+          f"{rate:.1f} frames/s]")
     if rescale is not None:
         from packdepth.apps.metric_scale import no_plane_summary
 
         print(f"ground plane (camera height {args.camera_height:g} m): {summary.metric_frames} "
-              f"of {summary.frames} frames metric")
+              f"of {plural(summary.frames, 'frame')} metric")
         missing = no_plane_summary(rescale.fits)
         if missing:
             print(f"packdepth: warning: {missing}; left relative", file=sys.stderr)
     if summary.skipped:
-        print(f"skipped {len(summary.skipped)} unreadable inputs", file=sys.stderr)
+        print(f"skipped {plural(len(summary.skipped), 'unreadable input')}", file=sys.stderr)
     return 0
 
 

@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from packdepth.data.synthetic import SynthParams, write_dataset
+    from packdepth.text import plural
 
     params = SynthParams(
         height=args.height, width=args.width, frames=args.frames, seed=args.seed,
@@ -38,5 +39,6 @@ def run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     drives = write_dataset(args.out_dir, params, args.sequences, progress=progress)
     if not args.quiet:
-        print(f"wrote {len(drives)} drive(s) x {params.frames} frames to {args.out_dir}")
+        print(f"wrote {plural(len(drives), 'drive')} x {plural(params.frames, 'frame')} to "
+              f"{args.out_dir}")
     return 0
