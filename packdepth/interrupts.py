@@ -17,6 +17,7 @@ attach a hint (:func:`with_hint`, e.g. the checkpoint to resume from) that the r
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -38,7 +39,17 @@ class Terminated(BaseException):
         super().__init__(signal.Signals(self.signum).name)
 
 
+_INSTALLED_BY: list[int] = []  # the process that installed the handler
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    """The handler: raise :class:`Terminated` in the process that installed it; in a process
+    forked from it (a data-loading worker, which a signal to the process group also reaches),
+    end of the signal as that process would have without the handler, without a traceback."""
+    if _INSTALLED_BY and os.getpid() != _INSTALLED_BY[-1]:  # a forked child (a data worker)
+        signal.signal(signum, signal.SIG_DFL)  # ends as it would have without the handler
+        os.kill(os.getpid(), signum)
+        return
     raise Terminated(signum)
 
 
@@ -48,18 +59,21 @@ def termination_raises() -> Iterator[None]:
 
     Only signals left at their default action are taken over: a signal the caller ignores (e.g.
     SIGHUP under ``nohup``) stays ignored. The previous handlers come back at the end. Outside
-    the main thread (where Python cannot set handlers) this does nothing.
+    the main thread (where Python cannot set handlers) this does nothing. A process forked
+    inside the block (a data-loading worker) that receives the signal ends as without it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.getsignal(s) for s in TERMINATION_SIGNALS}
+    _INSTALLED_BY.append(os.getpid())
     for signum, handler in previous.items():
         if handler == signal.SIG_DFL:
             signal.signal(signum, _raise_terminated)
     try:
         yield
     finally:
+        _INSTALLED_BY.pop()
         for signum, handler in previous.items():
             if handler == signal.SIG_DFL:
                 signal.signal(signum, handler)

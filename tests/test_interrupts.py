@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -60,3 +61,28 @@ def test_lightnings_exits_are_read_back_as_interruptions():
         assert isinstance(from_lightning(exc), KeyboardInterrupt)
     assert isinstance(from_lightning(SIGTERMException()), Terminated)
     assert from_lightning(SystemExit(0)) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_ends_on_sigterm_as_without_the_handler():
+    """A data-loading worker forked inside the block dies of SIGTERM; it does not raise."""
+    ready_r, ready_w = os.pipe()
+    with termination_raises():
+        pid = os.fork()
+        if pid == 0:  # the child: say it is ready (a signal during fork is lost), then wait
+            try:
+                os.write(ready_w, b"1")
+                signal.pause()
+            finally:
+                os._exit(3)  # reached only if the handler raised or returned
+        os.close(ready_w)
+        assert os.read(ready_r, 1) == b"1"
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while (status := os.waitpid(pid, os.WNOHANG)[1]) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if status == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    os.close(ready_r)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM, status
