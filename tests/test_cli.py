@@ -57,23 +57,27 @@ def test_argument_errors_are_one_line_in_the_project_style(argv, message, capsys
 
 
 def test_building_the_parser_imports_no_torch():
-    """--version and --help answer without importing torch (or Lightning, PIL, tqdm): every
-    command module imports its heavy modules inside run()."""
+    """--version and --help answer without importing torch (or numpy, Lightning, PIL, tqdm,
+    onnx, networkx): every command module imports its heavy modules inside run()."""
     code = ("import sys\n"
             "from packdepth.cli import build_parser, main\n"
             "build_parser().format_help()\n"
             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
-            "heavy = {'torch', 'lightning', 'PIL', 'tqdm', 'cv2', 'av', 'sklearn'}\n"
+            "heavy = {'torch', 'numpy', 'lightning', 'PIL', 'tqdm', 'cv2', 'av', 'sklearn',\n"
+            "         'scipy', 'onnx', 'onnxruntime', 'networkx', 'plyfile', 'matplotlib'}\n"
             "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "[]"
 
 
-def test_eval_crop_choices_are_the_protocols_crops():
-    from packdepth.commands.eval import CROP_CHOICES
+def test_eval_choices_are_the_evaluation_modules_own():
+    """eval's --crop and --pred-naming choices, written out so that --help imports no torch."""
+    from packdepth.commands.eval import CROP_CHOICES, NAMING_CHOICES
     from packdepth.evaluation.metrics import CROPS
+    from packdepth.evaluation.predictions import NAMINGS
 
     assert (*sorted(CROPS), "none") == CROP_CHOICES
+    assert NAMINGS == NAMING_CHOICES
 
 
 def test_warnings_are_one_line(monkeypatch, capsys):

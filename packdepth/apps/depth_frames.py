@@ -65,7 +65,8 @@ def predicted_frames(
     max_frames: int | None = None, batch: int = 4, exclude: str | os.PathLike | None = None,
 ) -> Iterator[tuple[Frame, DepthResult]]:
     """Every frame of ``inputs`` (images, folders, videos, :class:`Input`) with ``model``'s depth,
-    in order; ``K`` from each input's own or ``intrinsics`` (frames without any are refused).
+    in order; ``K`` from each input's own or ``intrinsics`` (frames without any are refused);
+    every ``stride``-th frame of videos and image of folders, as ``infer`` takes them.
 
     Raises:
         PackdepthError: unreadable inputs, or frames without intrinsics.
@@ -80,7 +81,7 @@ def predicted_frames(
         yield from zip(frames, predict_batch(model, [as_image(f.image) for f in frames], K=Ks))
 
     pending: list[Frame] = []
-    for item in expand_inputs(inputs, exclude=exclude):
+    for item in expand_inputs(inputs, exclude=exclude, stride=stride):
         for frame in iter_frames(item, stride=stride, max_frames=max_frames):
             pending.append(frame)
             if len(pending) == batch:

@@ -110,7 +110,7 @@ def sequence_ground(
             :func:`packdepth.inference.infer` takes them.
         camera_height: metres.
         intrinsics: for inputs without their own ``K`` (an :class:`Intrinsics` or its file).
-        stride, max_frames: of videos, as in ``infer``.
+        stride, max_frames: of videos (stride: of folders too), as in ``infer``.
 
     Raises:
         PackdepthError: unreadable inputs, or a frame without intrinsics.

@@ -4,6 +4,7 @@ Examples::
 
     packdepth eval --checkpoint runs/x/model --data KITTI_raw --split eigen_test_files.txt
     packdepth eval --pred-dir preds/ --data KITTI_raw --split eigen_test_files.txt --json m.json
+    packdepth eval --pred-dir md2_export/ --pred-naming index --data KITTI_raw --split s.txt
     packdepth eval --checkpoint runs/x/model --data KITTI_raw --split s.txt --scaling ground \
         --camera-height 1.65
 """
@@ -24,11 +25,14 @@ from packdepth.errors import PackdepthError
 from packdepth.io.atomic import write_text
 
 if TYPE_CHECKING:  # the evaluation modules import torch: only in run(), not for --help
+    from packdepth.evaluation.predictions import PredictionFolder
     from packdepth.evaluation.report import Predictor
     from packdepth.evaluation.splits import SplitEntry
 
 #: --crop's choices: the crops of :data:`packdepth.evaluation.metrics.CROPS` and none.
 CROP_CHOICES = ("eigen", "garg", "none")
+#: --pred-naming's choices: :data:`packdepth.evaluation.predictions.NAMINGS`.
+NAMING_CHOICES = ("auto", "path", "stem", "index")
 
 #: Network input size when neither ``--size`` nor the checkpoint gives one (monodepth2/PackNet
 #: KITTI training size).
@@ -47,13 +51,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--checkpoint",
         type=Path,
-        help="a packdepth model file (or an import-weights folder holding depth_net.safetensors)",
+        help="a packdepth model file, a model folder holding depth_net.safetensors "
+        "(import-weights --out, a run's model/) or a training run folder",
     )
     source.add_argument(
         "--pred-dir",
         type=Path,
-        help="saved depth per frame: DIR/<drive>/image_0X/data/<frame>.npz (key 'depth') or "
-        ".png (16-bit, metres x 256), or DIR/<split line index, 10 digits>.npz|.png",
+        help="saved depth per frame: .npz (key 'depth') or .png (16-bit, metres x 256), named "
+        "as --pred-naming says",
+    )
+    p.add_argument(
+        "--pred-naming",
+        choices=NAMING_CHOICES,
+        default="auto",
+        help="how --pred-dir files are named. path: DIR/<drive>/image_0X/data/<frame> (infer on "
+        "the data root); stem: DIR/<frame>, the image's own file stem (infer on one "
+        "image_0X/data folder; a stem two split lines share is refused); index: DIR/<split line "
+        "index from 0, 10 digits> (monodepth2-style export order), only when given; auto "
+        "(default): path, else stem, never index (a folder named 0..N-1 for an N-line split "
+        "whose stems disagree with the line indices is refused: choose)",
     )
     p.add_argument("--data", type=Path, required=True, help="root folder in KITTI raw layout")
     p.add_argument(
@@ -117,11 +133,11 @@ def _recorded_size(checkpoints, path: Path) -> tuple[int, int] | None:
         return None
 
 
-def _saved_predictor(pred_dir: Path) -> Predictor:
-    from packdepth.evaluation.depth import find_prediction, read_prediction
+def _saved_predictor(folder: PredictionFolder) -> Predictor:
+    from packdepth.evaluation.depth import read_prediction
 
     def predict(entry: SplitEntry, index: int):
-        path = find_prediction(pred_dir, entry, index)
+        path = folder.find(entry, index)
         return read_prediction(path), str(path)
 
     return predict
@@ -154,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from packdepth.evaluation.metrics import DepthProtocol
+    from packdepth.evaluation.predictions import PredictionFolder
     from packdepth.evaluation.report import evaluate_depth, format_report
     from packdepth.evaluation.splits import read_split
 
@@ -161,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         raise PackdepthError(f"{args.data}: data folder not found")
     if args.pred_dir is not None and not args.pred_dir.is_dir():
         raise PackdepthError(f"{args.pred_dir}: prediction folder not found")
+    if args.pred_naming != "auto" and args.pred_dir is None:
+        raise PackdepthError("--pred-naming goes with --pred-dir")
     if args.post_process and args.pred_dir is not None:
         raise PackdepthError("--post-process needs --checkpoint (saved predictions are final)")
     scaling = _scaling(args)
@@ -181,10 +200,12 @@ def run(args: argparse.Namespace) -> int:
         protocol = replace(protocol, camera_height=args.camera_height)
         scaler = GroundScaler(args.data, args.camera_height)
     entries = read_split(args.split)
+    folder = None
     if args.checkpoint is not None:
         predict, size = _model_predictor(args)
     else:
-        predict, size = _saved_predictor(args.pred_dir), None
+        folder = PredictionFolder(args.pred_dir, entries, args.pred_naming)
+        predict, size = _saved_predictor(folder), None
     with tqdm(total=len(entries), desc="eval", unit="frame", disable=None, leave=False) as bar:
         report = evaluate_depth(
             args.data, entries, predict, protocol, progress=lambda done, total: bar.update(1),
@@ -196,6 +217,9 @@ def run(args: argparse.Namespace) -> int:
         predictions=str(args.checkpoint or args.pred_dir),
         input_size=list(size) if size else None,
     )
+    if folder is not None:
+        report["protocol"]["pred_naming"] = folder.describe()
+        print(f"predictions: {args.pred_dir}, naming {folder.describe()}", file=sys.stderr)
     print(format_report(report))
     if args.per_image:
         for row in report["per_image"]:

@@ -35,10 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
     p.add_argument("--size", type=image_size, default=(96, 320),
                    help="training size HxW (default 96x320; at least 16 pixels a side)")
-    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]}: pixels, "
-                   "of the frames as shown upright")
-    p.add_argument("--init", help="model folder or file to start from (depth and pose nets)")
+    p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} or "
+                   "{K: 3x3[, width, height]}, or the 3x3 matrix as three rows of numbers: "
+                   "pixels, of the frames as shown upright")
+    p.add_argument("--init", help="model folder or file, or training run folder, to start from "
+                   "(depth and pose nets)")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--pattern", help="image folders: take the files matching this glob, e.g. "
+                   "'*.color.png' where colour frames and depth maps share the folder "
+                   "(default: every image; they must be of one kind and size)")
     p.add_argument("--tum", action="store_true",
                    help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
     add_camera_height(p, "metres above the road (KITTI 1.65): the depth maps are scaled by the "
@@ -67,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     height = args.camera_height
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
-        intrinsics=args.intrinsics, init=args.init, stride=args.stride,
+        intrinsics=args.intrinsics, init=args.init, stride=args.stride, pattern=args.pattern,
         overrides=args.overrides, tum=args.tum, camera_height=height, overwrite=args.overwrite,
         keep_checkpoints=args.keep_checkpoints,
     )

@@ -84,7 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
-    p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
+    p.add_argument("--stride", type=int, default=1,
+                   help="every N-th frame of videos and every N-th image of folders")
+    p.add_argument("--pattern", help="folders: take the files matching this glob, e.g. "
+                   "'*.color.png' where colour frames and depth maps share the folder")
     p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
     p.add_argument("--poses", action="store_true",
                    help="also write the pose network's camera trajectory per sequence (each "
@@ -118,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     options = InferOptions(
         save=parse_formats(args.save), batch=args.batch, post_process=args.post_process,
         scale=args.scale, recursive=args.recursive,
-        stride=args.stride, max_frames=args.max_frames, skip_bad=args.skip_bad,
+        stride=args.stride, pattern=args.pattern, max_frames=args.max_frames,
+        skip_bad=args.skip_bad,
         intrinsics=intrinsics, rescale=rescale,
     )
     if not args.inputs:
@@ -128,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
     model = load(args.model, device=args.device, size=args.size)
     if args.poses:
         check_pose_net(model)  # before the inputs' name clashes are warned about
-    inputs = expand_inputs(args.inputs, recursive=args.recursive, exclude=args.out)  # once
+    inputs = expand_inputs(args.inputs, recursive=args.recursive, exclude=args.out,
+                           stride=args.stride, pattern=args.pattern)  # once: one warning a clash
     trajectories = sequence_trajectories(
         model, inputs, out=args.out, stride=args.stride,
         max_frames=args.max_frames) if args.poses else []

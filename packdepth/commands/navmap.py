@@ -71,13 +71,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--obstacle-max", type=float, default=2.0,
                    help="highest obstacle point above the ground, metres (default 2)")
     p.add_argument("--intrinsics", type=Path, default=None,
-                   help="YAML/JSON {fx, fy, cx, cy[, width, height]} in pixels (with --model)")
+                   help="YAML/JSON {fx, fy, cx, cy[, width, height]} or {K: 3x3}, or "
+                   "the 3x3 matrix as text, in pixels (with --model)")
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
     p.add_argument("--size", type=image_size, default=None, help="network input HxW")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
-    p.add_argument("--stride", type=int, default=1, help="every N-th frame of videos")
+    p.add_argument("--stride", type=int, default=1,
+                   help="every N-th frame of videos and every N-th image of folders")
     p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
     p.add_argument("--keep-going", action="store_true",
                    help="draw and record images without a route instead of stopping")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from packdepth.commands._args import image_size
 from packdepth.errors import PackdepthError
+
+if TYPE_CHECKING:  # numpy (and torch, below) only in run(): --help answers at once
+    import numpy as np
 
 DESCRIPTION = """\
 Back-project depth into a coloured point cloud: a binary PLY (x y z float32, red green blue
@@ -73,6 +75,7 @@ class DepthFrame:
 
 def _rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     """``[H,W,3]`` uint8 of an image file, resized to ``size = (W, H)`` when given."""
+    import numpy as np
     from PIL import Image
 
     from packdepth.data.images import read_rgb
@@ -93,6 +96,8 @@ def _K(intrinsics: Path | None, width: int, height: int, source: Path) -> np.nda
 
 def _npz_fields(path: Path) -> tuple[np.ndarray | None, bool | None]:
     """``K`` and ``metric`` of a depth ``.npz``, when present (the depth is already read)."""
+    import numpy as np
+
     if path.suffix.lower() != ".npz":
         return None, None
     with np.load(path, allow_pickle=False) as data:

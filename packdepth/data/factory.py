@@ -43,7 +43,12 @@ class DataConfig:
         height, width: output resolution; intrinsics are scaled to it.
         offsets: context frame offsets, e.g. ``[-1, 1]``.
         stride: keep every ``stride``-th frame (folder, video).
-        intrinsics: YAML/JSON file ``{fx, fy, cx, cy[, width, height]}`` (folder, video).
+        pattern: glob of the image files to take from a folder, e.g. ``*.color.png`` when colour
+            frames and depth maps share it (folder only; ``None`` = every image, which must all
+            be of one kind and size).
+        intrinsics: intrinsics file (folder, video): YAML/JSON ``{fx, fy, cx, cy[, width,
+            height]}`` or ``{K: 3x3[, width, height]}``, or the 3x3 matrix as three rows of text
+            (:func:`~packdepth.data.intrinsics.load_intrinsics`).
         fx, fy, cx, cy: explicit intrinsics in pixels at the frames' native (upright) size (all
             four or none; checked by :func:`~packdepth.data.intrinsics.check_intrinsics`).
         side: KITTI camera, ``l`` (``image_02``) or ``r`` (``image_03``).
@@ -64,6 +69,7 @@ class DataConfig:
     width: int = 640
     offsets: list[int] = field(default_factory=lambda: [-1, 1])
     stride: int = 1
+    pattern: str | None = None
     intrinsics: str | None = None
     fx: float | None = None
     fy: float | None = None
@@ -110,6 +116,9 @@ def build_dataset(cfg: DataConfig) -> SequenceDataset:
     if 0 in offsets:
         raise PackdepthError(f"data.offsets: 0 is the target frame itself, got {list(offsets)}")
     common = dict(augment=cfg.augmentation, seed=cfg.seed, offsets=offsets)
+    if cfg.pattern and cfg.kind != "folder":
+        raise PackdepthError(f"data.pattern: picks files of an image folder (kind folder), not "
+                             f"of kind {cfg.kind!r}")
     if cfg.kind in ("synthetic", "kitti"):
         split = cfg.split
         if split and not Path(split).is_file() and (Path(cfg.root) / split).is_file():
@@ -125,7 +134,8 @@ def build_dataset(cfg: DataConfig) -> SequenceDataset:
         )
     frames = dict(intrinsics=config_intrinsics(cfg), stride=cfg.stride, skip_static=cfg.skip_static)
     if cfg.kind == "folder":
-        return folder_dataset(cfg.root, cfg.height, cfg.width, **frames, **common)
+        return folder_dataset(cfg.root, cfg.height, cfg.width, pattern=cfg.pattern, **frames,
+                              **common)
     if Path(cfg.root).is_dir():
         raise PackdepthError(f"{cfg.root}: is a folder; use kind 'folder' for image folders")
     return video_dataset(

@@ -1,14 +1,20 @@
 """Image folders and video files as a :class:`SequenceDataset` (no ground truth).
 
-Frames are taken in natural order (``frame2.png`` before ``frame10.png``), every ``stride``-th
-one; with ``skip_static > 0`` a frame is dropped while it differs from the last kept frame by less
-than that mean absolute difference (grayscale in [0, 1], at 64 px wide): the frames of a stopped
-car add nothing but a zero-motion bias.
+Frames are the folder's images matching ``pattern`` (a glob on the file name, e.g.
+``*.color.png``; all images without one), in natural order (``frame2.png`` before
+``frame10.png``), every ``stride``-th one. They must all be of one size and one kind (colour,
+8-bit grey, single-channel 16-bit: :func:`~packdepth.data.images.pixel_kind`): a folder mixing
+colour frames and depth maps (7-Scenes' ``frame-N.color.png`` beside ``frame-N.depth.png``) is
+refused, naming two files, until a ``pattern`` picks one kind. With ``skip_static > 0`` a frame
+is dropped while it differs from the last kept frame by less than that mean absolute difference
+(grayscale in [0, 1], at 64 px wide): the frames of a stopped car add nothing but a zero-motion
+bias.
 
 Frames are read upright and at full bit depth (:mod:`packdepth.data.images`, :mod:`.video`).
-Intrinsics come from, in order: explicit :class:`Intrinsics`, a YAML/JSON file
-``{fx, fy, cx, cy[, width, height]}`` (scaled when ``width``/``height`` differ from the frames,
-refused for another aspect ratio), or a guess with a warning (:mod:`packdepth.data.intrinsics`).
+Intrinsics come from, in order: explicit :class:`Intrinsics`, a file
+(:func:`~packdepth.data.intrinsics.load_intrinsics`: ``{fx, fy, cx, cy[, width, height]}``, a 3x3
+``K``; scaled when ``width``/``height`` differ from the frames, refused for another aspect
+ratio), or a guess with a warning (:mod:`packdepth.data.intrinsics`).
 
 Videos are decoded with PyAV (``pip install 'packdepth[video]'``); the kept frames are held in
 memory at the output size (``height * width * 3`` bytes each).
@@ -21,14 +27,14 @@ import os
 import re
 from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
 from PIL import Image
 
 from packdepth.data.augment import AugmentConfig
-from packdepth.data.images import image_size, read_rgb
+from packdepth.data.images import image_header, pixel_kind, read_rgb
 from packdepth.data.intrinsics import Intrinsics, load_intrinsics, resolve_intrinsics
 from packdepth.data.sequence import FrameRecord, SequenceDataset, samples_from_sequence
 from packdepth.data.video import read_video
@@ -38,12 +44,14 @@ from packdepth.geometry import scale_intrinsics
 __all__ = [  # Intrinsics, load_intrinsics and read_video moved; importable here as before
     "Intrinsics",
     "folder_dataset",
+    "frame_size",
     "keep_moving",
     "list_images",
     "load_intrinsics",
     "natural_key",
     "read_video",
     "thumbnail",
+    "two_kinds",
     "video_dataset",
 ]
 
@@ -58,12 +66,18 @@ def natural_key(name: str) -> list:
 
 def list_images(
     folder: str | os.PathLike, recursive: bool = False,
-    extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+    extensions: tuple[str, ...] = IMAGE_EXTENSIONS, pattern: str | None = None,
 ) -> list[Path]:
     """The image files of a folder in natural order of their path below it.
 
     ``recursive`` also lists the subfolders (not hidden ones, ``.name``); ``extensions`` are the
-    accepted suffixes (lower case).
+    accepted suffixes (lower case); ``pattern`` keeps the files whose path below the folder
+    matches that glob from the right (:meth:`pathlib.PurePath.match`: ``*.color.png`` matches
+    names, ``seq1/*.png`` a subfolder's files).
+
+    Raises:
+        PackdepthError: no folder, no images, or none matching ``pattern`` (with an example of
+            the names there).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -73,7 +87,47 @@ def list_images(
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     if not files:
         raise PackdepthError(f"{folder}: no images ({', '.join(extensions)})")
-    return sorted(files, key=lambda p: natural_key(p.relative_to(folder).as_posix()))
+    files.sort(key=lambda p: natural_key(p.relative_to(folder).as_posix()))
+    if pattern:
+        matching = [p for p in files if PurePosixPath(p.relative_to(folder).as_posix())
+                    .match(pattern)]
+        if not matching:
+            raise PackdepthError(f"{folder}: none of its {len(files)} images matches the pattern "
+                                 f"{pattern!r} (e.g. {files[0].name})")
+        files = matching
+    return files
+
+
+def two_kinds(files: Sequence[Path], modes: Sequence[str]) -> str | None:
+    """``"a.png is colour (RGB), b.png is single-channel 16-bit (I;16)"``: the first of
+    ``files`` and the first whose kind (:func:`~packdepth.data.images.pixel_kind` of its PIL mode
+    in ``modes``) differs from it; ``None`` when all are of one kind."""
+    for path, mode in zip(files[1:], modes[1:]):
+        if pixel_kind(mode) != pixel_kind(modes[0]):
+            return (f"{files[0].name} is {pixel_kind(modes[0])} ({modes[0]}), "
+                    f"{path.name} is {pixel_kind(mode)} ({mode})")
+    return None
+
+
+def frame_size(files: Sequence[Path], folder: str | os.PathLike) -> tuple[int, int]:
+    """The ``(width, height)`` all of ``files`` share, read from their headers.
+
+    Raises:
+        PackdepthError: files of two kinds (:func:`two_kinds`: colour frames beside depth maps),
+            naming one of each and suggesting a pattern; a file of another size; an unreadable
+            file.
+    """
+    headers = [image_header(p) for p in files]
+    mixed = two_kinds(files, [mode for _, mode in headers])
+    if mixed:
+        raise PackdepthError(f"{folder}: images of two kinds: {mixed}; take one kind of frame "
+                             f"with a pattern (fit --pattern, data.pattern), e.g. "
+                             f"'*{''.join(files[0].suffixes)}'")
+    size = headers[0][0]
+    for path, (other, _) in zip(files[1:], headers[1:]):
+        if other != size:
+            raise PackdepthError(f"{path}: size {other} differs from {files[0].name}'s {size}")
+    return size
 
 
 def thumbnail(image: Image.Image) -> np.ndarray:
@@ -122,17 +176,18 @@ def folder_dataset(
     skip_static: float = 0.0,
     augment: AugmentConfig | None = None,
     seed: int = 0,
+    pattern: str | None = None,
 ) -> SequenceDataset:
-    """A folder of frames (see the module docstring)."""
+    """A folder of frames (see the module docstring); ``pattern``: a glob the files must match.
+
+    Raises:
+        PackdepthError: no (matching) images, images of two kinds or sizes, bad intrinsics.
+    """
     if stride < 1:
         raise PackdepthError(f"{folder}: stride must be >= 1, got {stride}")
-    files = list_images(folder)[::stride]
-    size = image_size(files[0])
-    for path in files[1:]:
-        if image_size(path) != size:
-            raise PackdepthError(
-                f"{path}: size {image_size(path)} differs from {files[0].name}'s {size}"
-            )
+    files = list_images(folder, pattern=pattern)
+    size = frame_size(files, folder)
+    files = files[::stride]
     K = resolve_intrinsics(intrinsics, *size, source=str(folder))
     if skip_static > 0:
         thumbs = [thumbnail(read_rgb(p)) for p in files]

@@ -101,11 +101,13 @@ def _png_metadata_after_data(path: Path) -> bool:
     return False
 
 
-def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """``(width, height)`` of an image file as :func:`read_image` returns it (upright).
+def image_header(path: str | os.PathLike) -> tuple[tuple[int, int], str]:
+    """``((width, height), mode)`` of an image file: the upright size :func:`read_image` returns
+    and the PIL mode of its samples, read from the header without decoding the pixels (a PNG
+    with metadata after its pixel data is decoded).
 
-    Read from the header without decoding the pixels (a PNG with metadata after its pixel data
-    is decoded). Raises :class:`PackdepthError` for a missing or unreadable file.
+    Raises:
+        PackdepthError: a missing or unreadable file.
     """
     path = Path(path)
     with open_image(path) as img:
@@ -114,8 +116,23 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
             orientation = _orientation(Image.Image.getexif(img))
         else:
             orientation = exif_orientation(img)
-        w, h = img.size
-    return (h, w) if orientation in TRANSPOSED else (w, h)
+        (w, h), mode = img.size, img.mode
+    return ((h, w) if orientation in TRANSPOSED else (w, h)), mode
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(width, height)`` of an image file as :func:`read_image` returns it (upright), from its
+    header (:func:`image_header`). Raises :class:`PackdepthError` for a missing or unreadable
+    file."""
+    return image_header(path)[0]
+
+
+def pixel_kind(mode: str) -> str:
+    """What a PIL mode's samples are: ``"colour"``, ``"8-bit grey"``, or ``"single-channel
+    16-bit"`` (16-bit, 32-bit integer or float samples: depth maps rather than camera frames)."""
+    if mode in SIXTEEN_BIT_MODES or mode in ("I", "F"):
+        return "single-channel 16-bit"
+    return "8-bit grey" if mode in ("1", "L", "LA") else "colour"
 
 
 def upright(image: Image.Image) -> Image.Image:

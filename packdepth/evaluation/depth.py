@@ -8,10 +8,11 @@ Ground truth of a split entry (KITTI raw layout, see :mod:`packdepth.data.kitti`
    calibration's image size (nearest point per pixel);
 3. otherwise a :class:`PackdepthError` naming the missing files.
 
-Saved predictions (``packdepth eval --pred-dir DIR``) are looked up, for the ``i``-th split entry
-(0-based), as ``DIR/<drive>/image_0X/data/<frame>.npz|.png`` (mirroring the image's path) or
-``DIR/<i:010d>.npz|.png`` (monodepth2's export naming). ``.npz`` files hold depth in metres (or up
-to scale) under the key ``depth`` as ``[H,W]`` or ``[1,H,W]``; PNGs are 16-bit, metres × 256.
+Saved predictions (``packdepth eval --pred-dir DIR``) are found by
+:class:`packdepth.evaluation.predictions.PredictionFolder` (the image's path mirrored, or its own
+file stem in a flat folder, or, when asked, the split line's index) and read by
+:func:`read_prediction`: ``.npz`` files hold depth in metres (or up to scale) under the key
+``depth`` as ``[H,W]`` or ``[1,H,W]``; PNGs are 16-bit, metres × 256.
 """
 
 from __future__ import annotations
@@ -107,20 +108,6 @@ def read_prediction(path: str | os.PathLike) -> np.ndarray:
     if depth.ndim != 2 or depth.size == 0:
         raise PackdepthError(f"{path}: 'depth' must be [H,W] or [1,H,W], got {depth.shape}")
     return depth
-
-
-def find_prediction(pred_dir: str | os.PathLike, entry: SplitEntry, index: int) -> Path:
-    """The prediction file of the ``index``-th split entry (see the module docstring)."""
-    pred_dir = Path(pred_dir)
-    stems = [pred_dir / entry.name, pred_dir / frame_name(index)]
-    for stem in stems:
-        for ext in (".npz", ".png"):
-            if stem.with_suffix(ext).is_file():
-                return stem.with_suffix(ext)
-    raise PackdepthError(
-        f"{stems[0]}.npz: prediction not found for {entry.name} "
-        f"(also looked for .png and {stems[1].name}.npz/.png)"
-    )
 
 
 def load_image(path: str | os.PathLike) -> Tensor:

@@ -47,7 +47,7 @@ from packdepth.io.checkpoints import (
     load_model,
     read_model_info,
 )
-from packdepth.io.identify import identify, not_a_model
+from packdepth.io.identify import identify, model_folder, not_a_model
 
 #: Network input ``(height, width)`` when neither the caller nor the model gives one.
 DEFAULT_SIZE = (192, 640)
@@ -110,13 +110,13 @@ def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
 def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | None, dict]:
     """``(depth_net, pose_net, info)`` of every path form (module docstring, forms 2-6)."""
     if path.is_dir():
-        for folder in (path, path / "model"):
-            if (folder / DEPTH_FILE).is_file():
-                depth = load_model(folder / DEPTH_FILE, str(device), kind="depth")
-                pose_file = folder / POSE_FILE
-                pose = load_model(pose_file, str(device), kind="pose") if pose_file.is_file() \
-                    else None
-                return depth, pose, read_model_info(folder / DEPTH_FILE)[1]
+        folder = model_folder(path)  # a run folder: its model/
+        if (folder / DEPTH_FILE).is_file():
+            depth = load_model(folder / DEPTH_FILE, str(device), kind="depth")
+            pose_file = folder / POSE_FILE
+            pose = load_model(pose_file, str(device), kind="pose") if pose_file.is_file() \
+                else None
+            return depth, pose, read_model_info(folder / DEPTH_FILE)[1]
         if (path / "encoder.pth").is_file():
             imported = import_monodepth2(path)
         else:

@@ -9,7 +9,8 @@ format    file               contents
 npz       ``S.npz``          ``depth`` [H,W] float32 (metres when ``metric``),
                              ``inv_depth`` [H,W] float32, ``metric`` (bool),
                              ``K`` [3,3] float64 at [H,W] when intrinsics are known,
-                             ``scale`` (float) when a factor made the depth metric
+                             ``scale`` (float) when a factor made the depth metric,
+                             ``K_guessed`` (True) when ``K`` is a guess (``fit``)
 png16     ``S.png``          uint16, KITTI's convention: metres x 256, 0 = none; depth
                              beyond 65535/256 ≈ 256 m is clipped to it
 viz       ``S_depth.png``    magma colours of inverse depth (near = bright)
@@ -51,13 +52,16 @@ def frame_paths(stem: Path, formats: tuple[str, ...]) -> dict[str, Path]:
 
 
 def write_npz(path: Path, result: DepthResult) -> None:
-    """``depth``, ``inv_depth``, ``metric`` [, ``K``, ``scale``] (see the module docstring)."""
+    """``depth``, ``inv_depth``, ``metric`` [, ``K``, ``scale``, ``K_guessed``] (see the module
+    docstring)."""
     arrays = {"depth": result.depth, "inv_depth": result.inv_depth,
               "metric": np.array(result.metric)}
     if result.K is not None:
         arrays["K"] = result.K
     if result.scale is not None:
         arrays["scale"] = np.array(result.scale)
+    if result.K_guessed:
+        arrays["K_guessed"] = np.array(True)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
 

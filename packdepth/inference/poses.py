@@ -45,6 +45,7 @@ def check_pose_net(model: Model) -> None:
 def sequence_trajectories(
     model: Model, inputs: Sequence[str | os.PathLike | Input], *, out: str | os.PathLike,
     recursive: bool = False, stride: int = 1, max_frames: int | None = None,
+    pattern: str | None = None,
 ) -> list[SequenceTrajectory]:
     """The pose network's trajectory of every sequence of ``inputs`` (module docstring).
 
@@ -53,14 +54,16 @@ def sequence_trajectories(
         inputs, recursive: as :func:`~packdepth.inference.runner.infer`; ``out`` is excluded.
             Inputs already expanded (:func:`~packdepth.inference.sources.expand_inputs`, as
             ``infer --poses`` passes them) keep their names: no clash is warned about twice.
-        stride, max_frames: the video frames kept, as for the depth.
+        stride, max_frames, pattern: the frames kept, as for the depth (``pattern`` and, for
+            folders, ``stride`` apply to inputs not yet expanded).
 
     Raises:
         PackdepthError: the model has no pose network; a sequence has fewer than two frames; an
             unreadable input.
     """
     check_pose_net(model)
-    items = expand_inputs(inputs, recursive=recursive, exclude=out)
+    items = expand_inputs(inputs, recursive=recursive, exclude=out, stride=stride,
+                          pattern=pattern)
     groups = [[i for i in items if i.kind == "image"]] + [[i] for i in items if i.kind == "video"]
     found = []
     for group in (g for g in groups if g):

@@ -47,6 +47,7 @@ class DepthResult:
         scale: the factor the network's depth was multiplied by to make it metric (a given
             ``scale``, or one found from the camera height: ``packdepth.apps.ground``), or
             ``None``.
+        K_guessed: ``K`` is a guess, not a calibration (``packdepth fit`` without intrinsics).
     """
 
     depth: np.ndarray
@@ -54,6 +55,7 @@ class DepthResult:
     K: np.ndarray | None
     metric: bool
     scale: float | None = None
+    K_guessed: bool = False
 
 
 def as_image(image: ImageLike) -> Tensor:

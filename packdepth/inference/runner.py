@@ -65,7 +65,9 @@ class InferOptions:
         intrinsics: ``{fx, fy, cx, cy[, width, height]}`` file or :class:`Intrinsics` (scaled to
             each input's resolution when the file gives its own); ``None``: no ``K`` in the npz.
         recursive: take the subfolders of folders too.
-        stride: every ``stride``-th frame of videos.
+        stride: every ``stride``-th frame of videos, every ``stride``-th image of folders
+            (:func:`~packdepth.inference.sources.expand_inputs`).
+        pattern: a glob the files of folders must match, e.g. ``*.color.png``.
         max_frames: at most this many frames per video.
         skip_bad: leave unreadable inputs out (with a warning) instead of stopping.
         progress: show progress on stderr.
@@ -81,6 +83,7 @@ class InferOptions:
     intrinsics: Intrinsics | str | os.PathLike | None = None
     recursive: bool = False
     stride: int = 1
+    pattern: str | None = None
     max_frames: int | None = None
     skip_bad: bool = False
     progress: bool = True
@@ -279,7 +282,8 @@ def infer(
         if value < 1:
             raise PackdepthError(f"{name}: must be at least 1, got {value}")
     out, start = Path(out), time.monotonic()
-    items = expand_inputs(inputs, recursive=opts.recursive, exclude=out)
+    items = expand_inputs(inputs, recursive=opts.recursive, exclude=out, stride=opts.stride,
+                          pattern=opts.pattern)
     _refuse_replacing_inputs([p for i in items if i.kind == "image"  # early; videos at the end
                               for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT)
                               .values()], items)

@@ -3,7 +3,9 @@
 
 - an image file ``a/b.png`` → one frame named ``b``;
 - a folder → its images and videos (natural order of their path below it; ``recursive`` for
-  subfolders; hidden files and folders and the output folder itself are skipped), each named by
+  subfolders; hidden files and folders and the output folder itself are skipped; with
+  ``pattern`` only the files matching it; with ``stride`` every N-th image of each folder, as
+  every N-th frame of a video), each named by
   its path below the folder without the suffix (``F/x/0005.png`` → ``x/0005``): a KITTI raw
   folder's outputs mirror its layout, which ``packdepth eval --pred-dir`` reads;
 - any other file is a video (anything PyAV decodes) ``v.mp4`` → frames ``v/000000``, ``v/000001``,
@@ -30,8 +32,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from packdepth.data.folder import IMAGE_EXTENSIONS, list_images
-from packdepth.data.images import read_rgb
+from packdepth.data.folder import IMAGE_EXTENSIONS, list_images, two_kinds
+from packdepth.data.images import image_header, read_rgb
 from packdepth.data.intrinsics import Intrinsics
 from packdepth.data.video import decode_video
 from packdepth.errors import PackdepthError
@@ -83,20 +85,52 @@ def _inside(path: Path, folder: Path | None) -> bool:
     return folder is not None and folder in path.resolve().parents
 
 
-def _found(paths: Iterable[str | os.PathLike | Input], recursive: bool, exclude: Path | None
-           ) -> Iterator[Input]:
+def _readable_modes(files: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files whose header reads, and their PIL modes (unreadable ones fail later, when
+    their frame is read, where ``skip_bad`` can leave them out)."""
+    read = []
+    for path in files:
+        try:
+            read.append((path, image_header(path)[1]))
+        except PackdepthError:
+            continue
+    return [p for p, _ in read], [m for _, m in read]
+
+
+def _folder(path: Path, recursive: bool, exclude: Path | None, stride: int,
+            pattern: str | None) -> Iterator[Input]:
+    """A folder's videos, and every ``stride``-th of each (sub)folder's images matching
+    ``pattern``; warns when one folder mixes kinds of images (colour frames and depth maps)."""
+    found = [p for p in list_images(path, recursive, IMAGE_EXTENSIONS + VIDEO_EXTENSIONS,
+                                    pattern) if not _inside(p, exclude)]
+    if not found:
+        raise PackdepthError(f"{path}: no images or videos outside the output folder")
+    sequences: dict[Path, list[Path]] = {}
+    for p in found:
+        if _kind(p) == "image":
+            sequences.setdefault(p.parent, []).append(p)
+    kept = set()
+    for folder, images in sequences.items():
+        mixed = two_kinds(*_readable_modes(images))
+        if mixed:
+            warnings.warn(f"{folder}: images of two kinds: {mixed}; predicting on both (take "
+                          f"one kind with --pattern, e.g. '*{''.join(images[0].suffixes)}')",
+                          stacklevel=4)
+        kept.update(images[::stride])
+    for p in found:
+        if _kind(p) == "video" or p in kept:
+            yield Input(p, _kind(p), _stem(PurePosixPath(p.relative_to(path).as_posix())))
+
+
+def _found(paths: Iterable[str | os.PathLike | Input], recursive: bool, exclude: Path | None,
+           stride: int, pattern: str | None) -> Iterator[Input]:
     for given in paths:
         if isinstance(given, Input):
             yield given
             continue
         path = Path(given)
         if path.is_dir():
-            found = [p for p in list_images(path, recursive, IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
-                     if not _inside(p, exclude)]
-            if not found:
-                raise PackdepthError(f"{path}: no images or videos outside the output folder")
-            for p in found:
-                yield Input(p, _kind(p), _stem(PurePosixPath(p.relative_to(path).as_posix())))
+            yield from _folder(path, recursive, exclude, stride, pattern)
         elif path.is_file():
             yield Input(path, _kind(path), path.stem)
         else:
@@ -122,7 +156,7 @@ def _unique(item: Input, taken: set[str]) -> Input:
 
 def expand_inputs(
     paths: Sequence[str | os.PathLike | Input], *, recursive: bool = False,
-    exclude: str | os.PathLike | None = None,
+    exclude: str | os.PathLike | None = None, stride: int = 1, pattern: str | None = None,
 ) -> list[Input]:
     """The inputs of ``paths`` with unique output names (see the module docstring).
 
@@ -130,14 +164,21 @@ def expand_inputs(
         paths: image files, video files, folders, or ready :class:`Input` objects.
         recursive: also take the images and videos in subfolders of folders.
         exclude: a folder whose files are never inputs (the output folder).
+        stride: of each folder's images (per subfolder), every ``stride``-th is taken, as
+            :func:`iter_frames` takes a video's frames (image files given one by one are all
+            taken).
+        pattern: a glob the files of folders must match (:func:`~packdepth.data.folder.
+            list_images`), e.g. ``*.color.png`` where colour frames and depth maps share a folder
+            (a folder mixing kinds of images is warned about).
 
     Raises:
-        PackdepthError: no paths, a path that does not exist, a folder without images/videos.
+        PackdepthError: no paths, a path that does not exist, a folder without images/videos
+            (matching ``pattern``).
     """
     if not paths:
         raise PackdepthError("no INPUT given (image files, folders or videos)")
     exclude = Path(exclude).resolve() if exclude is not None else None
-    inputs = list(_found(paths, recursive, exclude))
+    inputs = list(_found(paths, recursive, exclude, stride, pattern))
     taken: set[str] = set()  # output names and the folders they live in, lower case
     for i, item in enumerate(inputs):  # images first: they keep their names
         if item.kind == "image":

@@ -162,7 +162,7 @@ def write_trajectory(
 
     Files in ``out_dir``: ``poses_kitti.txt`` (camera-to-world 3x4 per frame; ``eval-pose
     --pred-format absolute``, ``evo_traj kitti``), ``poses_relative.txt`` (``T_t→t+1`` per pair;
-    ``eval-pose``'s default format), ``poses.json`` (frame names, whether translations are metres,
+    read by ``eval-pose``), ``poses.json`` (frame names, whether translations are metres,
     the conventions) and with ``tum`` ``poses_tum.txt`` (``timestamp tx ty tz qx qy qz qw``; the
     frame index as timestamp where the source has no times).
 

@@ -21,7 +21,14 @@ from torch import nn
 
 from packdepth.errors import PackdepthError
 from packdepth.io.atomic import atomic_path
-from packdepth.io.identify import CONFIG_KEY, DEPTH_FILE, POSE_FILE, identify, not_a_model
+from packdepth.io.identify import (
+    CONFIG_KEY,
+    DEPTH_FILE,
+    POSE_FILE,
+    identify,
+    model_folder,
+    not_a_model,
+)
 from packdepth.io.weight_import import (
     ImportResult,
     MatchReport,
@@ -55,13 +62,15 @@ INFO_KEY, VERSION_KEY = "packdepth.info", "packdepth.format"
 
 
 def model_file(path: str | os.PathLike, which: str = "depth") -> Path:
-    """The ``depth``/``pose`` network file of a model folder, or ``path`` itself if it is a file.
+    """The ``depth``/``pose`` network file of a model folder or of a training run folder (its
+    ``model/``, :func:`~packdepth.io.identify.model_folder`), or ``path`` itself if it is a file.
 
     Raises:
         PackdepthError: ``path`` does not exist, or is a folder without that file; the message
-            says what the folder is (a monodepth2 folder, a training run, ...) and what to do.
+            says what the folder is (a monodepth2 folder, a run without a model, ...) and what
+            to do.
     """
-    path = Path(path)
+    path = model_folder(path)
     if not path.exists():
         raise PackdepthError(f"{path}: no such model file or folder")
     if path.is_dir():
@@ -140,11 +149,12 @@ def network_kind(config: Mapping[str, Any]) -> str:
 
 
 def model_files(path: str | os.PathLike) -> list[tuple[str, Path]]:
-    """``[("depth", file), ("pose", file)]`` of a model folder (the pose file when it has one),
-    or ``[("depth", path)]`` for a single file: what ``model.init``/``fit --init`` load."""
-    files = [("depth", model_file(path))]
-    if (Path(path) / POSE_FILE).is_file():
-        files.append(("pose", Path(path) / POSE_FILE))
+    """``[("depth", file), ("pose", file)]`` of a model or run folder (the pose file when it has
+    one), or ``[("depth", path)]`` for a single file: what ``model.init``/``fit --init`` load."""
+    folder = model_folder(path)
+    files = [("depth", model_file(folder))]
+    if (folder / POSE_FILE).is_file():
+        files.append(("pose", folder / POSE_FILE))
     return files
 
 
@@ -174,8 +184,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu", kind: str | None = 
 
     Args:
         path: a packdepth ``.safetensors`` model file, or a model folder (``import-weights
-            --out``, a run's ``model/``): its ``depth_net.safetensors`` (``pose_net`` for
-            ``kind="pose"``).
+            --out``, a run's ``model/``) or a training run folder: its
+            ``depth_net.safetensors`` (``pose_net`` for ``kind="pose"``).
         device: where to put the weights.
         kind: ``"depth"`` or ``"pose"`` to insist on that kind of network; ``None`` takes either.
 

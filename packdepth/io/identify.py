@@ -134,6 +134,18 @@ def _identify_safetensors(path: Path, head: bytes, size: int) -> Kind:
     return Kind("packdepth-model", f"a packdepth model file ({name})", name)
 
 
+def model_folder(path: str | Path) -> Path:
+    """The folder of a model's files that ``path`` stands for: a folder holding neither network
+    file whose ``model/`` subfolder holds one (a training run folder, ``fit``'s ``OUT/run``) gives
+    that subfolder; any other path is returned as is. Every command that takes a model resolves
+    it so (:func:`packdepth.io.checkpoints.model_file`, :func:`packdepth.inference.load`)."""
+    path = Path(path)
+    if not path.is_dir() or (path / DEPTH_FILE).is_file() or (path / POSE_FILE).is_file():
+        return path
+    inner = path / "model"
+    return inner if (inner / DEPTH_FILE).is_file() or (inner / POSE_FILE).is_file() else path
+
+
 def not_a_model(path: str | Path, kind: Kind | None = None, which: str = "depth"
                 ) -> PackdepthError:
     """The one-line error for ``path`` given where a packdepth ``which`` model was expected."""
@@ -153,7 +165,8 @@ def not_a_model(path: str | Path, kind: Kind | None = None, which: str = "depth"
         "monodepth2-folder": f"{kind.phrase}, not a packdepth model folder: convert it first "
                              f"with `packdepth import-weights {path} --format monodepth2 "
                              "--out DIR`",
-        "packdepth-run": f"{kind.phrase}, not a model folder: use {path / 'model'}",
+        "packdepth-run": f"{kind.phrase} without a model yet ({path / 'model'} holds no "
+                         f"{wanted}: a run writes it when its training ends)",
         "packdepth-folder": f"{kind.phrase} without {wanted}" + (
             f" (it holds {other} only)" if (path / other).is_file() else ""),
         "corrupt": kind.phrase,

@@ -10,6 +10,8 @@ TUM RGB-D (``evo_traj tum``): one line per frame, ``timestamp tx ty tz qx qy qz 
 the camera centre in the world frame and the camera-to-world rotation as a unit quaternion, scalar
 last), ``#`` comments allowed. Format: https://cvg.cit.tum.de/data/datasets/rgbd-dataset/file_formats.
 
+:func:`read_trajectory` reads either, telling them apart by the numbers on a line (12 or 8).
+
 Quaternions come from :class:`scipy.spatial.transform.Rotation` (scalar-last ``as_quat``).
 """
 
@@ -144,3 +146,40 @@ def read_tum(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     P[:, :3, :3] = Rotation.from_quat(rows[:, 4:]).as_matrix()
     P[:, :3, 3] = rows[:, 1:4]
     return rows[:, 0], P
+
+
+#: What :func:`read_trajectory` says of a TUM file.
+TUM_PHRASE = "a TUM trajectory (timestamp tx ty tz qx qy qz qw)"
+
+
+def _first_row_length(path: Path) -> int | None:
+    """How many numbers the first pose line of a text file holds (``None``: not such a file)."""
+    if not path.is_file() or identify(path).key != "text":
+        return None  # _numbers says what it is
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                return len(line.split())
+    return None
+
+
+def read_trajectory(path: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """Read a KITTI odometry (12 numbers a line) or TUM (8 numbers a line) pose file.
+
+    Returns:
+        ``([N,4,4] float64, "kitti" | "tum")``; a TUM file's poses are camera-to-world
+        (:func:`read_tum`, timestamps dropped: frames are matched by line), a KITTI file's as
+        written (camera-to-world or relative: the file does not say).
+
+    Raises:
+        PackdepthError: as :func:`read_kitti_poses` / :func:`read_tum` (a first line of another
+            length is reported as not 12 numbers, naming the TUM form too).
+    """
+    path = Path(path)
+    columns = _first_row_length(path)
+    if columns == 8:
+        return read_tum(path)[1], "tum"
+    if columns is not None and columns != 12:
+        raise PackdepthError(f"{path}: {columns} numbers a line: expected 12 (KITTI odometry, a "
+                             "row-major 3x4 pose) or 8 (TUM: timestamp tx ty tz qx qy qz qw)")
+    return read_kitti_poses(path), "kitti"

@@ -3,8 +3,10 @@ sequence, then depth for every one of its frames."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,10 +16,13 @@ import numpy as np
 from packdepth.config import load_config
 from packdepth.data.augment import AugmentConfig
 from packdepth.data.factory import DataConfig, build_dataset, config_intrinsics
+from packdepth.data.intrinsics import resolve_intrinsics
 from packdepth.data.sequence import FrameRecord, SequenceDataset, load_frame
+from packdepth.data.video import decode_video
 from packdepth.errors import PackdepthError
 from packdepth.inference import InferOptions, infer, load
-from packdepth.inference.sources import Input
+from packdepth.inference.predict import DepthResult
+from packdepth.inference.sources import Frame, Input
 from packdepth.inference.trajectory import (
     KITTI_FILE,
     RELATIVE_FILE,
@@ -93,9 +98,14 @@ def fit_config(
     init: str | None = None,
     stride: int = 1,
     overrides: list[str] = (),
+    pattern: str | None = None,
 ) -> TrainConfig:
-    """The training config of a fit (FAST_RECIPE, then ANCHORED or FROM_SCRATCH) + overrides."""
+    """The training config of a fit (FAST_RECIPE, then ANCHORED or FROM_SCRATCH) + overrides;
+    ``pattern``: the glob of an image folder's frames (``data.pattern``)."""
     kind = detect_kind(source)
+    if pattern and kind != "folder":
+        raise PackdepthError(f"--pattern: picks the frames of an image folder; {source} is "
+                             f"{'a video file' if kind == 'video' else 'a KITTI raw folder'}")
     base = [
         f"data.kind={kind}",
         f"data.root={source}",
@@ -113,10 +123,28 @@ def fit_config(
     base += [f"model.init={init}", *ANCHORED] if init else FROM_SCRATCH
     if intrinsics:
         base.append(f"data.intrinsics={intrinsics}")
+    if pattern:
+        base.append(f"data.pattern={json.dumps(pattern)}")  # quoted: '*' starts a YAML alias
     cfg = load_config(TrainConfig, None, base + list(overrides))
     if kind == "kitti" and cfg.data.intrinsics:
         raise PackdepthError("--intrinsics: KITTI folders carry their own calibration")
     return cfg
+
+
+def _fitted_inputs(data: DataConfig) -> list[Input]:
+    """The inputs of exactly the frames a fit trained on, each with the ``K`` it trained with at
+    the input's native resolution: the dataset's frames (every ``stride``-th file of a folder
+    matching ``data.pattern``, less static ones; a KITTI/DDAD dataset's frames), or the video
+    (``infer`` takes its every ``stride``-th frame)."""
+    with warnings.catch_warnings():  # a guess of the intrinsics was announced when training began
+        warnings.simplefilter("ignore")
+        if data.kind == "video":
+            path = Path(data.root)
+            width, height = next(iter(decode_video(path, 1, 1))).image.size
+            K = resolve_intrinsics(config_intrinsics(data), width, height, source=str(path))
+            return [Input(path, "video", path.stem, K)]
+        return [Input(r.image, "image", r.name, np.asarray(r.K, np.float64)[:3, :3])
+                for r in build_dataset(data).frames()]
 
 
 def write_depth_maps(
@@ -124,32 +152,36 @@ def write_depth_maps(
     camera_height: float | None = None,
 ) -> tuple[int, SequenceGround | None]:
     """Depth at each frame's own resolution (``<frame>.npz``, key ``depth``, in the model's scale,
-    and ``<frame>_depth.png`` colours, as ``packdepth infer`` writes them) for every frame of the
-    fitted source: every ``stride``-th frame of a video or folder (named as the training data
-    names them), the frames of a KITTI/DDAD dataset.
+    and ``<frame>_depth.png`` colours, as ``packdepth infer`` writes them) for exactly the frames
+    fitted, named as the training data names them: an image folder's every ``stride``-th file
+    (matching ``data.pattern``) less the static ones dropped (``data.skip_static``), as in the
+    trajectory; a video's every ``stride``-th frame; the frames of a KITTI/DDAD dataset.
+
+    Every npz holds the ``K`` the frames were fitted with (``[3,3]`` at the frame's resolution:
+    given, from the calibration, or guessed as
+    :func:`~packdepth.data.intrinsics.default_intrinsics`, then marked ``K_guessed``).
 
     With ``camera_height`` (metres), the depth maps are multiplied by the median ground-plane
     scale of the sequence's frames (:func:`packdepth.apps.metric_scale.sequence_ground`) and
     labelled metric (npz ``scale``); when no frame shows a ground plane they stay relative.
     Returns the number of frames and the sequence's ground scale (``None`` without a height)."""
     model = load(model_dir, device="cpu", size=size)
-    intrinsics = config_intrinsics(data)
-    if data.kind in ("video", "folder"):
-        inputs: list = [data.root]
-    else:  # image files at native resolution, named and calibrated by the dataset
-        inputs = [Input(r.image, "image", r.name, np.asarray(r.K, np.float64)[:3, :3])
-                  for r in build_dataset(data).frames()]
-        intrinsics = None
+    inputs = _fitted_inputs(data)
+    guessed = data.kind in ("video", "folder") and config_intrinsics(data) is None
     ground = None
     if camera_height is not None:
         from packdepth.apps.metric_scale import sequence_ground  # scikit-learn: only here
 
-        ground = sequence_ground(model, inputs, camera_height, intrinsics=intrinsics,
-                                 stride=data.stride, max_frames=data.max_frames)
-    options = InferOptions(save=("npz", "viz"), intrinsics=intrinsics, stride=data.stride,
-                           max_frames=data.max_frames, progress=False,
-                           scale=ground.scale if ground else None)
+        ground = sequence_ground(model, inputs, camera_height, stride=data.stride,
+                                 max_frames=data.max_frames)
+    options = InferOptions(save=("npz", "viz"), stride=data.stride, max_frames=data.max_frames,
+                           progress=False, scale=ground.scale if ground else None,
+                           rescale=_mark_guessed if guessed else None)
     return infer(model, inputs, depth_dir, options).frames, ground
+
+
+def _mark_guessed(frame: Frame, result: DepthResult) -> DepthResult:
+    return replace(result, K_guessed=True)
 
 
 def frame_sequences(dataset: SequenceDataset) -> list[list[FrameRecord]]:

@@ -98,3 +98,47 @@ def test_intrinsics_at_same_size_is_the_identity_and_checks_otherwise():
     with pytest.raises(PackdepthError, match=r"k: intrinsics for 64x48 .* width and height are "
                                              r"swapped"):
         intrinsics_at(K, (64, 48), (48, 64), "k")
+
+
+MATRIX_YAML = "K: [[40, 0, 31.5], [0, 42, 23.5], [0, 0, 1]]\n"
+
+
+@pytest.mark.parametrize("text", [
+    MATRIX_YAML,
+    '{"K": [40, 0, 31.5, 0, 42, 23.5, 0, 0, 1]}',  # JSON, the nine numbers row-major
+    "# 3x3\n40 0 31.5\n0 42 23.5\n0 0 1\n",  # the matrix as text
+    "4.0e+01\t 0.0e+00\t 3.15e+01\t\n0 4.2e+01 2.35e+01\n0 0 1\n",  # 7-Scenes' tab-separated form
+])
+def test_a_3x3_matrix_is_read_as_fx_fy_cx_cy(tmp_path, frames, text):
+    cam = tmp_path / "cam.txt"
+    cam.write_text(text)
+    got = load_intrinsics(cam)
+    assert (got.fx, got.fy, got.cx, got.cy, got.width) == (40.0, 42.0, 31.5, 23.5, None)
+    K = folder_dataset(frames, HEIGHT, WIDTH, intrinsics=cam)[0]["K"]
+    np.testing.assert_allclose(K, [[40, 0, 31.5], [0, 42, 23.5], [0, 0, 1]])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("K: [[40, 0.5, 31.5], [0, 42, 23.5], [0, 0, 1]]\n", r"K has skew \(K\[0\]\[1\] = 0.5"),
+    ("40 0 31.5\n0 42 23.5\n0 0 2\n", r"K's bottom row must be 0 0 1, got 0 0 2"),
+    ("K: [[40, 0, 31.5], [0, 42, 23.5]]\n", r"K must be a 3x3 matrix of numbers"),
+    (MATRIX_YAML + "fx: 40\n", r"give K or fx, fy, cx, cy, not both"),
+    ("K: [[0.58, 0, 0.5], [0, 1.92, 0.5], [0, 0, 1]]\n", rf"fx 0.58, fy 1.92 cannot be pixels of "
+                                                        rf"a 64x48 image .*{IN_PIXELS}"),
+    ("K: [[721.5, 0, 609.6], [0, 721.5, 172.9], [0, 0, 1]]\nwidth: 1242\nheight: 375\n",
+     r"intrinsics for 1242x375 .* not the same view"),
+    ("K: [[40, 0, 80], [0, 42, 23.5], [0, 0, 1]]\n", r"principal point \(80, 23.5\) px lies "
+                                                     r"outside the 64x48 image"),
+])
+def test_a_matrix_is_checked_like_the_four_values(tmp_path, frames, text, message):
+    cam = tmp_path / "cam.yaml"
+    cam.write_text(text)
+    with pytest.raises(PackdepthError, match=rf"^{re.escape(str(cam))}: {message}"):
+        folder_dataset(frames, 24, 32, intrinsics=cam)
+
+
+def test_the_7scenes_intrinsics_file(shared_data):
+    """Three tab-separated rows: fx = fy = 585, cx = 320, cy = 240 (the samples' README)."""
+    got = load_intrinsics(shared_data / "indoor_7scenes" / "camera-intrinsics.txt")
+    assert (got.fx, got.fy, got.cx, got.cy) == (585.0, 585.0, 320.0, 240.0)
+    np.testing.assert_array_equal(got.matrix(640, 480), [[585, 0, 320], [0, 585, 240], [0, 0, 1]])

@@ -98,6 +98,8 @@ def test_constant_png_predictions_at_network_size(kitti_tiny, tiny_gt, split, tm
             str(split),
             "--json",
             str(tmp_path / "m.json"),
+            "--pred-naming",
+            "index",
         ]
     )
     assert code == 0
@@ -108,9 +110,9 @@ def test_constant_png_predictions_at_network_size(kitti_tiny, tiny_gt, split, tm
 
 def test_no_median_scaling_scores_metric_depth(kitti_tiny, tiny_gt, split, tmp_path, capsys):
     preds = tmp_path / "preds"
-    for index, depth in enumerate(tiny_gt.values()):
+    for frame, depth in tiny_gt.items():  # a flat folder named by the images' stems
         preds.mkdir(exist_ok=True)
-        np.savez(preds / f"{index:010d}.npz", depth=0.9 * depth)  # 10% too near everywhere
+        np.savez(preds / f"{frame:010d}.npz", depth=0.9 * depth)  # 10% too near everywhere
     args = [
         "eval",
         "--pred-dir",
@@ -170,7 +172,7 @@ def test_per_class_breakdown(tiny_root: Path, tmp_path: Path, capsys) -> None:
     (tiny_root / "classes.json").write_text(json.dumps(["sky", "road"] + ["x"] * 5 + ["vehicle"]))
     preds = tmp_path / "preds"
     preds.mkdir()
-    np.savez(preds / "0000000000.npz", depth=np.where(labels == 7, 20.0, 10.0))
+    np.savez(preds / "0000000007.npz", depth=np.where(labels == 7, 20.0, 10.0))
     split = tmp_path / "split.txt"
     split.write_text(f"{entry.drive} {entry.frame} l\n")
     code = main(
@@ -279,10 +281,11 @@ def test_eval_pose_cli(tmp_path: Path, capsys) -> None:
     assert "ATE mean 0.0000 m" in capsys.readouterr().out
     # camera-to-world poses given as relative ones: N lines instead of N - 1
     code = main(
-        ["eval-pose", "--pred", str(tmp_path / "poses.txt"), "--gt", str(tmp_path / "poses.txt")]
+        ["eval-pose", "--pred", str(tmp_path / "poses.txt"), "--gt", str(tmp_path / "poses.txt"),
+         "--pred-format", "relative"]
     )
     assert code == 2
-    _one_line_error(capsys, "poses.txt: 9 relative poses, expected 8")
+    _one_line_error(capsys, "poses.txt: 9 relative poses (--pred-format), expected 8")
 
 
 def test_checkpoint_path_with_a_real_saved_model(kitti_tiny, tiny_gt, tmp_path) -> None:

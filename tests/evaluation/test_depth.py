@@ -15,7 +15,6 @@ from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import (
     GT_ANNOTATED,
     GT_VELODYNE,
-    find_prediction,
     flip_post_process,
     load_gt_depth,
     load_image,
@@ -73,17 +72,6 @@ def test_read_prediction_formats(tmp_path: Path) -> None:
     (tmp_path / "e.npz").write_text("not a zip")
     with pytest.raises(PackdepthError, match=r"e\.npz: not a readable \.npz"):
         read_prediction(tmp_path / "e.npz")
-
-
-def test_find_prediction_by_path_or_index(tmp_path: Path) -> None:
-    mirrored = tmp_path / f"{ENTRY.name}.png"
-    mirrored.parent.mkdir(parents=True)
-    mirrored.touch()
-    assert find_prediction(tmp_path, ENTRY, 3) == mirrored
-    (tmp_path / "0000000005.npz").touch()
-    assert find_prediction(tmp_path, SplitEntry(DRIVE, 99), 5) == tmp_path / "0000000005.npz"
-    with pytest.raises(PackdepthError, match="prediction not found"):
-        find_prediction(tmp_path, SplitEntry(DRIVE, 99), 6)
 
 
 def test_flip_post_process_edge_ramp_by_hand() -> None:

@@ -7,6 +7,7 @@ behaviour; ``identify`` is also checked on its own against files whose kind is k
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,8 @@ def files(tmp_path_factory) -> Path:
         save_model(pose_file, root / folder / "pose_net.safetensors")
     save_model(pose, root / "onlypose" / "pose_net.safetensors")
     (root / "run" / "checkpoints").mkdir()
+    for sub in ("model", "checkpoints"):  # a run stopped before it saved its model
+        (root / "emptyrun" / sub).mkdir(parents=True)
     # what Lightning writes (a pickled dict with its version), and an official packnet-sfm file
     torch.save({"epoch": 0, "pytorch-lightning_version": "2.5.0", "state_dict": {
         f"depth_net.{k}": v for k, v in depth.state_dict().items()}},
@@ -80,7 +83,8 @@ TABLE = [
                        "pose_net.safetensors only)"),
     (EVAL, "run/checkpoints/last.ckpt", "a Lightning checkpoint, not a packdepth model file: "
                                         "use its run's model folder {root}/run/model"),
-    (EVAL, "run", "a packdepth training run folder, not a model folder: use {root}/run/model"),
+    (EVAL, "emptyrun", "a packdepth training run folder without a model yet "
+                       "({root}/emptyrun/model holds no depth_net.safetensors"),
     (EVAL, "official.ckpt", "a packnet-sfm checkpoint, not a packdepth model file: convert it "
                             "first with `packdepth import-weights {root}/official.ckpt "
                             "--format packnet --out DIR`"),
@@ -168,7 +172,8 @@ def test_load_model_takes_folders_and_names_wrong_files(files) -> None:
 def test_identify_tells_every_kind_apart(files) -> None:
     expected = {
         "pose.safetensors": "packdepth-model", "model": "packdepth-folder",
-        "run": "packdepth-run", "run/checkpoints/last.ckpt": "lightning",
+        "run": "packdepth-run", "emptyrun": "packdepth-run",
+        "run/checkpoints/last.ckpt": "lightning",
         "official.ckpt": "packnet-sfm", "official_trunc.ckpt": "corrupt",
         "md2": "monodepth2-folder", "md2/depth.pth": "monodepth2-file",
         "plain.safetensors": "safetensors", "trunc.safetensors": "corrupt", "junk.bin": "unknown",
@@ -182,3 +187,26 @@ def test_identify_tells_every_kind_apart(files) -> None:
     torch.save({"state_dict": {"disp_network.x": torch.zeros(1)}}, legacy,
                _use_new_zipfile_serialization=False)
     assert identify(legacy).key == "packnet-sfm"
+
+
+def test_a_run_folder_stands_for_its_model_everywhere(files, capsys) -> None:
+    """eval --checkpoint, fit/train --init (model_files), load_model and inference's load all
+    take a training run folder as its model/ (issue: eval refused what infer accepted)."""
+    from packdepth.inference import load
+    from packdepth.io.checkpoints import check_model_files, model_file, model_files
+
+    run, model = files / "run", files / "run" / "model"
+    assert model_file(run) == model / "depth_net.safetensors"
+    assert model_file(run, "pose") == model / "pose_net.safetensors"
+    assert model_files(run) == model_files(model)
+    check_model_files(run)
+    assert isinstance(load_model(run), PackNet)
+    assert isinstance(load_model(run, kind="pose"), PoseNet)
+    assert isinstance(load(run).depth_net, PackNet)
+    reports = []
+    for given in (run, model):
+        args = [*_args(files, EVAL, "x")[:-1], str(given), "--size", "32x64", "--crop", "none",
+                "--json", str(files / f"{given.name}.json")]
+        assert main(args) == 0, capsys.readouterr().err
+        reports.append(json.loads((files / f"{given.name}.json").read_text())["metrics"])
+    assert reports[0] == reports[1]
