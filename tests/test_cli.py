@@ -98,3 +98,13 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "packdepth"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
     assert "Self-supervised monocular depth" in out.stdout
+
+
+def test_child_processes_run_this_checkouts_packdepth(tmp_path):
+    """The commands the tests start in child processes (signals, console script) run the code
+    under test, also from a worktree whose virtual environment belongs to another checkout."""
+    import packdepth
+
+    out = subprocess.run([sys.executable, "-c", "import packdepth; print(packdepth.__file__)"],
+                         cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert Path(out.stdout.strip()) == Path(packdepth.__file__)
