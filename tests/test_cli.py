@@ -46,6 +46,16 @@ def test_no_command_is_usage_and_one_error_line(capsys):
         (["fit", "v.mp4", "--out", "o", "--minutes", "soon"],
          "packdepth: error: --minutes: invalid float value: 'soon' (see packdepth fit --help)"),
         (["nosuchcommand"], "packdepth: error: COMMAND: invalid choice: 'nosuchcommand'"),
+        (["export", "m"], "packdepth: error: the following arguments are required: --onnx "
+         "(see packdepth export --help)"),
+        (["navmap"], "packdepth: error: the following arguments are required: INPUT, --out "
+         "(see packdepth navmap --help)"),
+        (["pointcloud", "d.npz", "--out", "o.ply", "--voxel", "lots"],
+         "packdepth: error: --voxel: invalid float value: 'lots' (see packdepth pointcloud "
+         "--help)"),
+        (["eval", "--pred-dir", "p", "--data", "d", "--split", "s", "--pred-naming", "bogus"],
+         "packdepth: error: --pred-naming: invalid choice: 'bogus' (choose from 'auto', 'path', "
+         "'stem', 'index') (see packdepth eval --help)"),
     ],
 )
 def test_argument_errors_are_one_line_in_the_project_style(argv, message, capsys):
