@@ -74,17 +74,22 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
-    """``warnings.showwarning`` of the command line: the message alone, on one line."""
-    print(f"packdepth: warning: {' '.join(str(message).split())}", file=sys.stderr)
-
-
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
-    """Within the block every Python warning shown is one line ``packdepth: warning: ...``
-    (which warnings are shown, and how often, stays as the filters say)."""
+    """Within the block every Python warning shown is one line ``packdepth: warning: ...``,
+    each distinct line once: which warnings are shown stays as the filters say, but Python's
+    "once per place" memory is forgotten whenever any library enters ``catch_warnings`` (torch
+    and Lightning do, often), so a data set built twice would warn twice."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = f"packdepth: warning: {' '.join(str(message).split())}"
+        if text not in seen:
+            seen.add(text)
+            print(text, file=sys.stderr)
+
     with warnings.catch_warnings():
-        warnings.showwarning = _warning_line
+        warnings.showwarning = show
         yield
 
 

@@ -90,18 +90,25 @@ def test_eval_choices_are_the_evaluation_modules_own():
     assert NAMINGS == NAMING_CHOICES
 
 
-def test_warnings_are_one_line(monkeypatch, capsys):
+def test_warnings_are_one_line_and_each_shown_once(monkeypatch, capsys):
     """A warning from any module during a command: ``packdepth: warning: <message>``, its
-    whitespace folded into one line; no file name, no source line."""
+    whitespace folded into one line; no file name, no source line; the same warning again
+    (a data set built twice, Python's memory of it reset by a ``catch_warnings``) not again."""
     import packdepth.commands.synth as synth
 
     def run(args):
-        warnings.warn("first line\n   second line", UserWarning, stacklevel=1)
+        for _ in range(2):
+            warnings.warn("first line\n   second line", UserWarning, stacklevel=1)
+            with warnings.catch_warnings():  # as torch and Lightning do: resets the memory
+                pass
+            warnings.warn("first line\n   second line", UserWarning, stacklevel=1)
+        warnings.warn("another", UserWarning, stacklevel=1)
         return 0
 
     monkeypatch.setattr(synth, "run", run)
     assert main(["synth", "unused"]) == 0
-    assert capsys.readouterr().err == "packdepth: warning: first line second line\n"
+    assert capsys.readouterr().err == ("packdepth: warning: first line second line\n"
+                                       "packdepth: warning: another\n")
 
 
 def test_console_script_is_installed():
