@@ -133,12 +133,14 @@ def read_depth_npz(path: Path) -> tuple[np.ndarray, np.ndarray, bool]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: np.asarray(data[k]) for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise PackdepthError(f"{path}: not a readable .npz file ({exc})") from None
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+        raise PackdepthError(f"{path}: not a readable .npz file ({exc or 'empty'})") from None
     if "depth" not in arrays or arrays["depth"].ndim != 2:
         raise PackdepthError(f"{path}: no [H,W] 'depth' array (found {sorted(arrays)})")
     if "K" not in arrays or arrays["K"].shape != (3, 3):
-        raise needs_intrinsics(path)
+        raise PackdepthError(f"{path}: no [3,3] 'K' (camera intrinsics) in this .npz: write it "
+                             "with packdepth infer --intrinsics FILE (or --fx/--fy/--cx/--cy), or "
+                             "give the images with --model MODEL --intrinsics FILE")
     return (arrays["depth"].astype(np.float64), arrays["K"].astype(np.float64),
             bool(arrays.get("metric", False)))
 

@@ -35,7 +35,7 @@ from packdepth.apps.navmap_draw import draw_navmap
 from packdepth.apps.route import NoRoute, Route, plan_route
 from packdepth.errors import PackdepthError
 from packdepth.inference.video import DepthVideoWriter
-from packdepth.io.atomic import write_text
+from packdepth.io.atomic import publish, write_text
 from packdepth.io.viz import save_png
 
 
@@ -145,12 +145,9 @@ class _Staged:
         return self.files[-1]
 
     def publish(self) -> list[Path]:
-        """Move every staged file to its name in ``out``; returns the final paths."""
-        targets = [self.out / p.relative_to(self.stage) for p in self.files]
-        for staged, target in zip(self.files, targets):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
-        return targets
+        """Move every staged file to its name in ``out`` (:func:`packdepth.io.atomic.publish`:
+        every target checked first); returns the final paths."""
+        return publish(self.stage, self.out, self.files)
 
     def discard(self) -> None:
         """Remove the staging folder (and ``out`` when this run created it and it is empty)."""

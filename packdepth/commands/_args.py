@@ -57,3 +57,17 @@ def positive_metres(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number of metres, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of every count option (frames, batch, stride, threads, ...): a whole
+    number of at least 1, so that ``--max-frames 0`` or ``--batch -1`` is refused as the command
+    line is read (one line, exit status 2) instead of meaning "no limit" or failing later."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}"
+                                         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

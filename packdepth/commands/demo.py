@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from packdepth.commands._args import add_overrides, image_size
+from packdepth.commands._args import add_overrides, image_size, positive_int
 from packdepth.errors import PackdepthError
 
 
@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
     p.add_argument("--size", type=image_size, default=(96, 320),
                    help="training size HxW (default 96x320; at least 16 pixels a side)")
-    p.add_argument("--sequences", type=int, default=8, help="training streets (default 8)")
-    p.add_argument("--frames", type=int, default=100, help="frames per street (default 100)")
+    p.add_argument("--sequences", type=positive_int, default=8, help="training streets (default 8)")
+    p.add_argument("--frames", type=positive_int, default=100,
+                   help="frames per street (default 100)")
     add_overrides(p)
     p.set_defaults(func=run)
 

@@ -27,6 +27,7 @@ import json
 import sys
 from pathlib import Path
 
+from packdepth.commands._args import positive_int
 from packdepth.errors import PackdepthError
 from packdepth.io.atomic import write_text
 
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "auto (default): as poses.json beside --pred says, else by the count of lines (N: "
         "absolute, N-1: relative); a TUM file is absolute",
     )
-    p.add_argument("--snippet", type=int, default=5, help="frames per snippet (default 5)")
+    p.add_argument("--snippet", type=positive_int, default=5, help="frames per snippet (default 5)")
     p.add_argument("--json", type=Path, default=None, help="write the result here")
     p.set_defaults(func=run)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from packdepth.commands._args import add_model_argument, image_size
+from packdepth.commands._args import add_model_argument, image_size, positive_int
 
 EPILOG = """\
 graphs (ONNX opset 20, TorchScript exporter; batch size free):
@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--check-image", type=Path, action="append", default=[], metavar="IMG",
                    help="a real image to check on (repeatable; --pose: the target, then its "
                    "context frames in order); default: embedded street-world frames")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads of onnxruntime and "
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads of onnxruntime and "
                    "PyTorch for the checks and the timing (default: each library's own)")
     p.add_argument("--tolerance", type=float, default=None,
                    help="largest accepted max|a-b|/max|b| (default 1e-4)")
@@ -67,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
     tolerance = TOLERANCE if args.tolerance is None else args.tolerance
     if not (math.isfinite(tolerance) and tolerance > 0):
         raise PackdepthError(f"--tolerance: must be a positive number, got {args.tolerance}")
-    if args.threads is not None and args.threads < 1:
-        raise PackdepthError(f"--threads: must be at least 1, got {args.threads}")
     if args.onnx.is_dir():
         raise PackdepthError(f"{args.onnx}: a folder; --onnx names the file to write")
     model = load(args.model, device="cpu", size=args.size)

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, add_overrides, image_size
+from packdepth.commands._args import (
+    add_camera_height,
+    add_overrides,
+    image_size,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "pixels, of the frames as shown upright")
     p.add_argument("--init", help="model folder or file, or training run folder, to start from "
                    "(depth and pose nets)")
-    p.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    p.add_argument("--stride", type=positive_int, default=1, help="use every N-th frame")
     p.add_argument("--pattern", help="image folders: take the files matching this glob, e.g. "
                    "'*.color.png' where colour frames and depth maps share the folder "
                    "(default: every image; they must be of one kind and size)")
@@ -67,8 +72,6 @@ def run(args: argparse.Namespace) -> int:
     if args.minutes <= 0:
         raise PackdepthError(f"--minutes: must be positive, got {args.minutes}")
     check_train_size(*args.size, "--size")
-    if args.stride < 1:
-        raise PackdepthError(f"--stride: must be at least 1, got {args.stride}")
     height = args.camera_height
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,

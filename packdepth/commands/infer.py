@@ -13,17 +13,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, add_model_argument, image_size
+from packdepth.commands._args import (
+    add_camera_height,
+    add_model_argument,
+    image_size,
+    positive_int,
+)
 
 EPILOG = """\
 outputs (below --out, per frame with output name S):
   npz    S.npz        depth [H,W] float32 (metres if metric), inv_depth, metric, K when known
   png16  S.png        16-bit PNG, metres x 256 (KITTI), 0 = none, clipped at 256 m
+                      (relative depth: unknown units x 256, with a warning)
   viz    S_depth.png  magma colours of inverse depth (near = bright)
   panel  S_panel.png  the image | viz side by side
   video  V_depth.mp4  for a video V: image | depth per frame, H.264, the video's frame rate
 default --save: npz,viz for images, video for videos; a --save list applies to every input
-(video to videos only).
+(video to videos only: with image inputs alone it is refused, beside videos warned).
 
 output names:
   image a/b.png          -> DIR/b.npz, DIR/b_depth.png, ...
@@ -70,13 +76,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=image_size, default=None, help="network input HxW (default: "
                    "the size the model records, else 192x640)")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
-    p.add_argument("--batch", type=int, default=4, help="frames per network call (default 4)")
+    p.add_argument("--batch", type=positive_int, default=4,
+                   help="frames per network call (default 4)")
     p.add_argument("--post-process", action="store_true", help="flip post-processing")
     p.add_argument("--scale", type=float, default=None,
                    help="multiply depth by S (e.g. from a known distance); labels it metric")
     add_camera_height(p, "metres above the road: metric depth from the fitted ground plane "
                       "(KITTI 1.65; needs intrinsics)")
-    p.add_argument("--ground-window", type=int, default=1,
+    p.add_argument("--ground-window", type=positive_int, default=1,
                    help="with --camera-height: median scale of the last N frames of a video "
                    "(default 1: each frame its own)")
     p.add_argument("--intrinsics", type=Path, default=None,
@@ -84,15 +91,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("fx", "fy", "cx", "cy"):
         p.add_argument(f"--{name}", type=float, default=None,
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
-    p.add_argument("--stride", type=int, default=1,
+    p.add_argument("--stride", type=positive_int, default=1,
                    help="every N-th frame of videos and every N-th image of folders")
     p.add_argument("--pattern", help="folders: take the files matching this glob, e.g. "
                    "'*.color.png' where colour frames and depth maps share the folder")
-    p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--max-frames", type=positive_int, default=None,
+                   help="at most N frames per video")
     p.add_argument("--poses", action="store_true",
                    help="also write the pose network's camera trajectory per sequence (each "
                    "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
-    p.add_argument("--tum", action="store_true", help="with --poses: also poses_tum.txt")
+    p.add_argument("--tum", action="store_true",
+                   help="with --poses (needs it): also poses_tum.txt")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave unreadable inputs out with a warning instead of stopping")
     p.set_defaults(func=run)
@@ -127,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.inputs:
         raise PackdepthError("no INPUT given (image files, folders or videos)")
+    if args.tum and not args.poses:
+        raise PackdepthError("--tum goes with --poses (the trajectory in TUM format too)")
     if args.poses and args.skip_bad:
         raise PackdepthError("--poses and --skip-bad: a trajectory needs every frame; drop one")
     model = load(args.model, device=args.device, size=args.size)

@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, image_size
+from packdepth.commands._args import add_camera_height, image_size, positive_int
 
 EPILOG = """\
 method: depth (metric, or scaled so that the fitted ground plane lies --camera-height below the
@@ -78,9 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"{name} in pixels at the inputs' resolution (all four or none)")
     p.add_argument("--size", type=image_size, default=None, help="network input HxW")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
-    p.add_argument("--stride", type=int, default=1,
+    p.add_argument("--stride", type=positive_int, default=1,
                    help="every N-th frame of videos and every N-th image of folders")
-    p.add_argument("--max-frames", type=int, default=None, help="at most N frames per video")
+    p.add_argument("--max-frames", type=positive_int, default=None,
+                   help="at most N frames per video")
     p.add_argument("--keep-going", action="store_true",
                    help="draw and record images without a route instead of stopping")
     p.add_argument("--credit", default=None, help="small print on every picture")
@@ -112,9 +113,6 @@ def run(args: argparse.Namespace) -> int:
     options = _options(args)
     intrinsics = choose_intrinsics(args.intrinsics, args.fx, args.fy, args.cx, args.cy,
                                    names="--fx/--fy/--cx/--cy")
-    for name, value in (("--stride", args.stride), ("--max-frames", args.max_frames or 1)):
-        if value < 1:
-            raise PackdepthError(f"{name}: must be at least 1, got {value}")
     if args.model is None:
         if intrinsics is not None or args.size is not None:
             raise PackdepthError("--intrinsics/--fx.../--size go with --model (.npz files "

@@ -21,7 +21,8 @@ Inputs, one of:
   depth files   INPUT.npz (key 'depth' [H,W] in metres or up to scale; optional 'K' [3,3] at
                 that resolution and 'metric', as written by `packdepth infer` / `fit`) or a
                 16-bit PNG (metres x 256, 0 = none). Colours: one --image per input, in order
-                (without: coloured by depth). K: the npz's 'K', else --intrinsics.
+                (without: coloured by depth), of the depth's size or aspect ratio (resized to
+                it; another aspect ratio is refused). K: the npz's 'K', else --intrinsics.
   --model MODEL INPUT images: depth from a model (any form `packdepth infer` loads) at --size
                 (default: the size the model records); colours from the images; K from
                 --intrinsics.
@@ -73,24 +74,85 @@ class DepthFrame:
     metric: bool | None
 
 
-def _rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    """``[H,W,3]`` uint8 of an image file, resized to ``size = (W, H)`` when given."""
+#: What the inputs of pointcloud are, for the messages about another kind of input.
+EXPECTED = ("pointcloud takes depth files: packdepth infer's .npz (with 'K'), or a 16-bit depth "
+            "PNG (metres x 256) with --intrinsics FILE; images take --model MODEL")
+
+
+def _rgb(path: Path) -> np.ndarray:
+    """``[H,W,3]`` uint8 of an image file (upright, :func:`packdepth.data.images.read_rgb`)."""
     import numpy as np
-    from PIL import Image
 
     from packdepth.data.images import read_rgb
 
-    img = read_rgb(path)
-    if size is not None and img.size != size:
-        img = img.resize(size, Image.Resampling.LANCZOS)
-    return np.array(img, dtype=np.uint8)
+    _refuse_kind(path, "image")
+    return np.array(read_rgb(path), dtype=np.uint8)
 
 
-def _K(intrinsics: Path | None, width: int, height: int, source: Path) -> np.ndarray:
+def _colours(path: Path, depth_path: Path, width: int, height: int) -> np.ndarray:
+    """The ``--image`` of a depth file as ``[H,W,3]`` uint8 at the depth's ``width x height``.
+
+    An image of the same aspect ratio (within :data:`~packdepth.data.intrinsics.
+    ASPECT_TOLERANCE`, e.g. the full-size photo of a half-size depth map) is resized to it.
+
+    Raises:
+        PackdepthError: an image of another aspect ratio (its pixels do not match the depth's).
+    """
+    import numpy as np
+    from PIL import Image
+
+    from packdepth.data.intrinsics import ASPECT_TOLERANCE
+    from packdepth.geometry import aspect_change
+
+    rgb = _rgb(path)
+    h, w = rgb.shape[:2]
+    if (w, h) == (width, height):
+        return rgb
+    if aspect_change((w, h), (width, height)) > ASPECT_TOLERANCE:
+        raise PackdepthError(f"{path}: a {w}x{h} image for the {width}x{height} depth of "
+                             f"{depth_path}: another aspect ratio, so its pixels do not match the "
+                             "depth's; give the image the depth was predicted from")
+    resized = Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS)
+    return np.array(resized, dtype=np.uint8)
+
+
+def _refuse_kind(path: Path, expected: str) -> None:
+    """One line naming ``path`` when it is not the kind of input expected (``"depth"`` file, or
+    ``"image"`` with ``--model``): a folder, a missing file, an image given as depth, ..."""
+    from packdepth.data.folder import IMAGE_EXTENSIONS
+
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        what = "image files" if expected == "image" else "depth files"
+        raise PackdepthError(f"{path}: a folder; give the {what} it holds ({EXPECTED})")
+    if not path.exists():
+        raise PackdepthError(f"{path}: no such file")
+    if expected == "image" and suffix == ".npz":
+        raise PackdepthError(f"{path}: a depth file, not an image: without --model it is read "
+                             "as depth")
+    if expected == "depth" and suffix != ".png" and suffix in IMAGE_EXTENSIONS:
+        raise PackdepthError(f"{path}: an image, not a depth file ({EXPECTED})")
+    if expected == "depth" and suffix not in (".npz", ".png"):
+        raise PackdepthError(f"{path}: not a depth file ({EXPECTED})")
+
+
+def _depth_png_mode(path: Path) -> None:
+    """Refuse a PNG that is a picture rather than 16-bit depth, saying what to do with it."""
+    from packdepth.data.images import image_header
+
+    mode = image_header(path)[1]
+    if mode not in ("I;16", "I;16B", "I"):
+        raise PackdepthError(f"{path}: a picture (mode {mode}), not a 16-bit depth PNG: to predict "
+                             "its depth pass --model MODEL")
+
+
+def _K(intrinsics: Path | None, width: int, height: int, source: Path, why: str) -> np.ndarray:
+    """``--intrinsics`` at ``width x height``; without it one line saying ``why`` none is known."""
     from packdepth.data.intrinsics import load_intrinsics
 
     if intrinsics is None:
-        raise PackdepthError(f"{source}: no intrinsics (no 'K' in the file): pass --intrinsics")
+        raise PackdepthError(f"{source}: no camera intrinsics ({why}): pass --intrinsics FILE "
+                             "(YAML/JSON fx, fy, cx, cy in pixels)")
     return load_intrinsics(intrinsics).matrix(width, height)
 
 
@@ -110,18 +172,27 @@ def _npz_fields(path: Path) -> tuple[np.ndarray | None, bool | None]:
 
 def depth_frames(args: argparse.Namespace) -> list[DepthFrame]:
     """Read every input (all checked before anything is written)."""
+    import numpy as np
+
     from packdepth.evaluation.depth import read_prediction
 
     if args.image and len(args.image) != len(args.inputs):
         raise PackdepthError(f"--image: {len(args.image)} images for {len(args.inputs)} inputs")
     frames = []
     for i, path in enumerate(args.inputs):
+        _refuse_kind(path, "depth")
+        if path.suffix.lower() == ".png":
+            _depth_png_mode(path)
         depth = read_prediction(path)
+        if not (np.isfinite(depth) & (depth > 0)).any():
+            raise PackdepthError(f"{path}: no valid depth (every pixel is NaN, inf or <= 0)")
         h, w = depth.shape
         K, metric = _npz_fields(path)
         if K is None:
-            K = _K(args.intrinsics, w, h, path)
-        rgb = _rgb(args.image[i], (w, h)) if args.image else None
+            why = ("this .npz has no 'K'; packdepth infer writes it when given --intrinsics"
+                   if path.suffix.lower() == ".npz" else "a depth PNG holds none")
+            K = _K(args.intrinsics, w, h, path, why)
+        rgb = _colours(args.image[i], path, w, h) if args.image else None
         frames.append(DepthFrame(path.stem, depth, K, rgb, metric))
     return frames
 
@@ -133,7 +204,8 @@ def model_frames(args: argparse.Namespace) -> list[DepthFrame]:
     if args.image:
         raise PackdepthError("--image: with --model the inputs are the images")
     images = [_rgb(p) for p in args.inputs]
-    Ks = [_K(args.intrinsics, im.shape[1], im.shape[0], p) for im, p in zip(images, args.inputs)]
+    Ks = [_K(args.intrinsics, im.shape[1], im.shape[0], p, "an image holds none")
+          for im, p in zip(images, args.inputs)]
     model = load(args.model, device="cpu", size=args.size)
     frames = []
     for path, image, K in zip(args.inputs, images, Ks):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from packdepth.commands._args import positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -15,10 +17,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "velocity.txt, timestamps, calibration, split files and classes.json.",
     )
     parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder (created)")
-    parser.add_argument("--sequences", type=int, default=1, help="number of drives (default 1)")
-    parser.add_argument("--frames", type=int, default=100, help="frames per drive (default 100)")
-    parser.add_argument("--height", type=int, default=192, help="image height (default 192)")
-    parser.add_argument("--width", type=int, default=640, help="image width (default 640)")
+    parser.add_argument("--sequences", type=positive_int, default=1,
+                        help="number of drives (default 1)")
+    parser.add_argument("--frames", type=positive_int, default=100,
+                        help="frames per drive (default 100)")
+    parser.add_argument("--height", type=positive_int, default=192,
+                        help="image height (default 192)")
+    parser.add_argument("--width", type=positive_int, default=640, help="image width (default 640)")
     parser.add_argument("--seed", type=int, default=0, help="street seed (default 0)")
     parser.add_argument("--dynamic", action="store_true", help="add independently moving vehicles")
     parser.add_argument("--jam", action="store_true",

@@ -31,6 +31,10 @@ PNG and TIFF define 16-bit samples over the full range. Colour profiles (ICC) ar
 Floats keep the 16-bit precision (``dtype=np.float32``); ``np.uint8`` rounds ``v / 257``. The
 training datasets hold frames in 8 bits (their memory cache); evaluation (``load_image``) and
 ``load_frame`` read floats.
+
+Image arrays (``packdepth.predict``'s numpy arrays and tensors) follow the same table through
+:func:`array_to_rgb`: ``uint8`` as 8-bit files, ``uint16`` as 16-bit ones, floats as ``F``
+(NaN, inf and values outside [0, 1] refused), grey copied to R, G, B, alpha dropped.
 """
 
 from __future__ import annotations
@@ -158,13 +162,9 @@ def _samples(image: Image.Image, source: str) -> tuple[np.ndarray, float]:
         return arr.astype(np.float32), 65535.0
     if mode == "F":
         arr = np.asarray(image, dtype=np.float32)
-        finite = np.isfinite(arr).all()
-        lo, hi = (float(arr.min(initial=0)), float(arr.max(initial=0))) if finite else (0, 0)
-        if not finite or lo < 0.0 or hi > 1.0:
-            what = "non-finite values" if not finite else f"values {lo:g}..{hi:g}"
-            raise PackdepthError(
-                f"{source}: floating-point image with {what}; expected intensities in [0, 1]"
-            )
+        problem = _float_problem(arr)
+        if problem:
+            raise PackdepthError(f"{source}: floating-point image with {problem}")
         return arr, 1.0
     try:
         rgb = image.convert("RGB")
@@ -196,7 +196,24 @@ def to_rgb(
     if np.dtype(dtype) not in (np.float32, np.uint8):
         raise ValueError(f"dtype must be np.float32 or np.uint8, got {dtype}")
     image = upright(image)
-    arr, full = _samples(image, source)
+    return _scaled(*_samples(image, source), dtype)
+
+
+def _float_problem(arr: np.ndarray, tolerance: float = 0.0) -> str:
+    """What is wrong with float intensities (``""`` when all are finite and in [0, 1])."""
+    finite = np.isfinite(arr)
+    if not finite.all():
+        return (f"{arr.size - int(finite.sum())} non-finite values (NaN or inf); expected "
+                "intensities in [0, 1]")
+    lo, hi = float(arr.min(initial=0)), float(arr.max(initial=0))
+    if lo < -tolerance or hi > 1.0 + tolerance:
+        return f"values {lo:.4g}..{hi:.4g}; expected intensities in [0, 1]"
+    return ""
+
+
+def _scaled(arr: np.ndarray, full: float, dtype: type) -> np.ndarray:
+    """``[H,W]`` or ``[H,W,3]`` samples whose full intensity is ``full`` as ``[H,W,3]`` of
+    ``dtype`` (float32 in [0, 1], or uint8)."""
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
     if np.dtype(dtype) == np.uint8:
@@ -205,6 +222,58 @@ def to_rgb(
         return np.round(arr * (255.0 / full)).astype(np.uint8)
     out = arr.astype(np.float32)
     return out if full == 1.0 else out / np.float32(full)
+
+
+#: Array dtypes :func:`array_to_rgb` takes as integers, and the value of full intensity (as the
+#: 8- and 16-bit files of the table above).
+INTEGER_FULL = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+#: Channel counts of image arrays: grey, RGB, RGBA (alpha dropped, as for files).
+CHANNELS = (1, 3, 4)
+#: Float arrays may stray this far outside [0, 1] (rounding); they are clipped to it.
+FLOAT_TOLERANCE = 1e-3
+
+
+def array_to_rgb(array: np.ndarray, *, channels_first: bool = False) -> np.ndarray:
+    """An image array as ``[H,W,3]`` float32 RGB in [0, 1], scaled as files of its depth are.
+
+    Args:
+        array: ``[H,W]`` grey, or ``[H,W,C]`` / ``[C,H,W]`` with ``C`` 1 (grey), 3 (RGB) or 4
+            (RGBA: alpha dropped); ``uint8`` (``/ 255``), ``uint16`` (``/ 65535``, as a 16-bit
+            PNG) or floats in [0, 1] (within :data:`FLOAT_TOLERANCE`, then clipped).
+        channels_first: how to read a 3-D array whose first and last sizes could both be
+            channels (``[3,H,3]``): ``True`` as ``[C,H,W]`` (torch's convention), ``False`` as
+            ``[H,W,C]`` (PIL's and OpenCV's). Otherwise the channel axis is the one that fits.
+
+    Raises:
+        ValueError: an empty array, another number of dimensions or channels, another dtype
+            (bool, signed integers, ...), NaN or inf, floats outside [0, 1]; the message says
+            what is accepted.
+    """
+    arr = np.asarray(array)
+    shape = list(arr.shape)
+    if arr.size == 0:
+        raise ValueError(f"image: empty array of shape {shape}")
+    if arr.ndim == 3:
+        first, last = arr.shape[0] in CHANNELS, arr.shape[-1] in CHANNELS
+        if not (first or last):
+            raise ValueError(f"image: expected [H,W], [H,W,C] or [C,H,W] with C = 1, 3 or 4, "
+                             f"got {shape}")
+        if first and (channels_first or not last):
+            arr = np.moveaxis(arr, 0, -1)
+        arr = arr[..., 0] if arr.shape[-1] == 1 else arr[..., :3]
+    elif arr.ndim != 2:
+        hint = " (one image: index a batch)" if arr.ndim == 4 else ""
+        raise ValueError(f"image: expected [H,W], [H,W,C] or [C,H,W], got {shape}{hint}")
+    if arr.dtype in INTEGER_FULL:
+        return _scaled(arr, INTEGER_FULL[arr.dtype], np.float32)
+    if arr.dtype.kind != "f":
+        raise ValueError(f"image: dtype {arr.dtype} is not an image's: expected uint8 (0-255), "
+                         "uint16 (0-65535) or floats in [0, 1]")
+    problem = _float_problem(arr, FLOAT_TOLERANCE)
+    if problem:
+        hint = "; divide 0-255 values by 255" if problem.startswith("values") else ""
+        raise ValueError(f"image: {problem}{hint}")
+    return _scaled(np.clip(arr, 0.0, 1.0).astype(np.float32), 1.0, np.float32)
 
 
 def read_image(path: str | os.PathLike, dtype: type = np.float32) -> np.ndarray:

@@ -101,7 +101,7 @@ def read_prediction(path: str | os.PathLike) -> np.ndarray:
             if "depth" not in data.files:
                 raise PackdepthError(f"{path}: no 'depth' array (found {sorted(data.files)})")
             depth = np.asarray(data["depth"], dtype=np.float32)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
         raise PackdepthError(f"{path}: not a readable .npz file ({exc})") from None
     while depth.ndim > 2 and depth.shape[0] == 1:
         depth = depth[0]

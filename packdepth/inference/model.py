@@ -81,6 +81,15 @@ class Model:
     depth_scale: float = 1.0
     info: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line: networks, parameters, input size, scale, device, source (not the layers)."""
+        params = sum(p.numel() for p in self.depth_net.parameters())
+        pose = f" + {type(self.pose_net).__name__}" if self.pose_net is not None else ""
+        scale = "metric" if self.metric else "relative"
+        return (f"Model({type(self.depth_net).__name__}{pose}, {params / 1e6:.1f}M depth "
+                f"parameters, input {self.size[0]}x{self.size[1]}, {scale} depth, "
+                f"device {self.device}, from {self.source!r})")
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``auto`` → ``cuda`` when available, else ``cpu``; an unavailable device is an error."""
@@ -92,6 +101,15 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise PackdepthError(f"--device: not a device ({exc})") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise PackdepthError(f"--device {device}: CUDA is not available on this machine")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise PackdepthError(f"--device {device}: Apple's MPS is not available on this machine "
+                             "(use cpu or auto)")
+    try:  # any other device that cannot hold data here (a backend not built in, meta)
+        torch.zeros(1, device=dev).cpu()
+    except (RuntimeError, AssertionError, NotImplementedError) as exc:
+        reason = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() else ""
+        raise PackdepthError(f"--device {device}: not available on this machine "
+                             f"({reason or type(exc).__name__}; use cpu or auto)") from None
     return dev
 
 

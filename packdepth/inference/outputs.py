@@ -32,6 +32,7 @@ import numpy as np
 
 from packdepth.data.kitti import DEPTH_PNG_SCALE, write_depth_png
 from packdepth.errors import PackdepthError
+from packdepth.evaluation.depth import read_prediction
 from packdepth.inference.predict import DepthResult
 from packdepth.io.atomic import atomic_path
 from packdepth.io.viz import colorize_depth, panel, save_png
@@ -49,6 +50,39 @@ def frame_paths(stem: Path, formats: tuple[str, ...]) -> dict[str, Path]:
     """The file of each per-frame format in ``formats`` for output stem ``stem``."""
     return {f: stem.with_name(stem.name + FRAME_SUFFIXES[f]) for f in formats
             if f in FRAME_SUFFIXES}
+
+
+def read_result(path: str | Path) -> DepthResult:
+    """A saved depth file as a :class:`DepthResult`: the inverse of :func:`write_npz`.
+
+    Args:
+        path: an ``.npz`` as written here (``depth`` ``[H,W]`` required; ``K`` and ``metric``
+            when present) or a 16-bit depth PNG (metres x 256, 0 = none; labelled metric).
+
+    Returns:
+        ``depth`` ``[H,W]`` float32 (0 where the file has none), ``inv_depth`` (0 there), ``K``
+        ``[3,3]`` float64 or ``None``, ``metric``.
+
+    Raises:
+        PackdepthError: a missing or unreadable file, no ``depth`` [H,W], a bad ``K``.
+    """
+    path = Path(path)
+    depth = read_prediction(path)
+    K, metric = None, path.suffix.lower() == ".png"
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if "K" in data.files:
+                    K = np.asarray(data["K"], dtype=np.float64)
+                if "metric" in data.files:
+                    metric = bool(data["metric"])
+        except (OSError, ValueError, TypeError) as exc:
+            raise PackdepthError(f"{path}: unreadable 'K' or 'metric' ({exc})") from None
+    if K is not None and (K.shape != (3, 3) or not np.isfinite(K).all()):
+        raise PackdepthError(f"{path}: 'K' must be a finite [3,3] array, got shape {K.shape}")
+    valid = np.isfinite(depth) & (depth > 0)
+    inv = np.where(valid, 1.0 / np.where(valid, depth, 1.0), 0.0).astype(np.float32)
+    return DepthResult(depth, inv, K, metric)
 
 
 def write_npz(path: Path, result: DepthResult) -> None:

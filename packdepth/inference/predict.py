@@ -1,14 +1,18 @@
 """Depth for images at their own resolution: :func:`predict` (one image) and
 :func:`predict_batch` (what ``packdepth infer`` runs).
 
-Accepted images (:func:`as_image`):
+Accepted images (:func:`as_image`), all read by :mod:`packdepth.data.images`, so that a file, its
+PIL image and its pixels give one depth:
 
-- a path (``str`` / ``os.PathLike``): read with :func:`packdepth.data.images.read_rgb`;
-- a ``PIL.Image`` (converted to RGB);
-- a ``uint8`` array or tensor ``[H,W,3]`` (values 0-255);
-- a floating-point array or tensor ``[3,H,W]`` or ``[H,W,3]`` with values in [0, 1]. When both the
-  first and the last dimension are 3, tensors are read channels-first (torch's convention) and
-  numpy arrays channels-last (PIL's and OpenCV's).
+- a path (``str`` / ``os.PathLike``): :func:`~packdepth.data.images.read_image` (EXIF
+  orientation applied, 16-bit samples scaled by 65535);
+- a ``PIL.Image``: :func:`~packdepth.data.images.to_rgb`, the same reading (orientation, every
+  mode and bit depth);
+- a numpy array or tensor (:func:`~packdepth.data.images.array_to_rgb`): ``[H,W]`` grey,
+  ``[H,W,C]`` or ``[C,H,W]`` with ``C`` 1, 3 or 4 (alpha dropped); ``uint8`` (0-255),
+  ``uint16`` (0-65535, as 16-bit PNGs) or floats in [0, 1] (NaN and inf refused). When both the
+  first and the last dimension could be channels, tensors are read channels-first (torch's
+  convention) and numpy arrays channels-last (PIL's and OpenCV's).
 
 The network sees the image resized to the model's input size (bicubic, antialiased); its inverse
 depth is resized back to the image's size bilinearly (``align_corners=False``) and inverted
@@ -27,7 +31,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from packdepth.data.images import read_rgb
+from packdepth.data.images import array_to_rgb, read_image, to_rgb
+from packdepth.data.intrinsics import check_intrinsics
+from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import predict_depth
 from packdepth.inference.model import Model, load
 
@@ -62,46 +68,42 @@ def as_image(image: ImageLike) -> Tensor:
     """Any accepted image (module docstring) as a ``[3,H,W]`` float32 CPU tensor in [0,1].
 
     Raises:
-        PackdepthError: a path that is missing or not a readable image.
-        ValueError: an array of another shape, or floats outside [0, 1].
+        PackdepthError: a path that is missing or not a readable image, a PIL image whose
+            values cannot be intensities (:func:`~packdepth.data.images.to_rgb`).
+        ValueError: an array that is empty, of another shape or dtype, with NaN or inf, or
+            with floats outside [0, 1].
         TypeError: another kind of object.
     """
     if isinstance(image, (str, os.PathLike)):
-        image = read_rgb(image)
-    if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
-    if isinstance(image, np.ndarray):
-        channels_first = image.ndim == 3 and image.shape[0] == 3 and image.shape[-1] != 3
-        writable = image.flags.writeable and image.flags.c_contiguous
-        image = torch.from_numpy(image if writable else np.array(image))
+        rgb = read_image(image)
+    elif isinstance(image, Image.Image):
+        rgb = to_rgb(image)
+    elif isinstance(image, np.ndarray):
+        rgb = array_to_rgb(image)
     elif isinstance(image, Tensor):
-        channels_first = image.ndim == 3 and image.shape[0] == 3
         image = image.detach().cpu()
+        if image.dtype == torch.bfloat16:
+            image = image.float()
+        rgb = array_to_rgb(image.numpy(), channels_first=True)
     else:
         raise TypeError(f"image: expected a path, PIL image, array or tensor, got "
                         f"{type(image).__name__}")
-    if image.ndim != 3 or 3 not in (image.shape[0], image.shape[-1]):
-        raise ValueError(f"image: expected [H,W,3] or [3,H,W], got {list(image.shape)}")
-    if image.dtype == torch.uint8:
-        if channels_first:
-            raise ValueError("image: uint8 images must be [H,W,3] (0-255); got [3,H,W]")
-        return image.permute(2, 0, 1).float().div_(255.0)
-    if not image.is_floating_point():
-        raise ValueError(f"image: expected uint8 or floats in [0,1], got {image.dtype}")
-    image = image.float() if channels_first else image.permute(2, 0, 1).float()
-    lo, hi = float(image.min()), float(image.max())
-    if lo < -1e-3 or hi > 1.0 + 1e-3:
-        raise ValueError(f"image: float values must lie in [0, 1] (got {lo:.3g} to {hi:.3g}; "
-                         "divide 0-255 values by 255)")
-    return image.clamp(0.0, 1.0).contiguous()
+    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
 
 
-def _intrinsics(K: np.ndarray | Tensor | None) -> np.ndarray | None:
+def _intrinsics(K: np.ndarray | Tensor | None, width: int, height: int) -> np.ndarray | None:
+    """``K`` as a float64 ``[3,3]`` copy, checked against a ``width x height`` image."""
     if K is None:
         return None
     K = np.asarray(K.detach().cpu() if isinstance(K, Tensor) else K, dtype=np.float64)
     if K.shape != (3, 3):
         raise ValueError(f"K: expected [3,3] intrinsics, got {list(K.shape)}")
+    if not np.isfinite(K).all():
+        raise ValueError("K: intrinsics must be finite (NaN or inf found)")
+    try:
+        check_intrinsics(K, width, height, "K")
+    except PackdepthError as exc:
+        raise ValueError(str(exc)) from None
     return K.copy()
 
 
@@ -141,6 +143,7 @@ def predict_batch(
     Ks = [None] * len(images) if K is None else list(K)
     if len(Ks) != len(images):
         raise ValueError(f"K: {len(Ks)} matrices for {len(images)} images")
+    Ks = [_intrinsics(k, image.shape[-1], image.shape[-2]) for k, image in zip(Ks, images)]
     results: list[DepthResult] = []
     start = 0
     while start < len(images):
@@ -151,8 +154,8 @@ def predict_batch(
         depth = predict_depth(model.depth_net, batch, size=model.size, post_process=post_process)
         depth = (depth[:, 0].float() * factor).cpu().numpy()
         for i, d in enumerate(depth):
-            results.append(DepthResult(d, (1.0 / d).astype(np.float32), _intrinsics(Ks[start + i]),
-                                       metric, scale))
+            results.append(DepthResult(d, (1.0 / d).astype(np.float32), Ks[start + i], metric,
+                                       scale))
         start = end
     return results
 
@@ -169,9 +172,9 @@ def predict(
 
     Args:
         model: from :func:`packdepth.load` (a path is loaded on each call: load once instead).
-        image: a path, PIL image, uint8 ``[H,W,3]`` array or float ``[3,H,W]``/``[H,W,3]`` in
-            [0,1] (see the module docstring).
-        K: the image's ``[3,3]`` intrinsics in pixels, passed through to the result.
+        image: a path, PIL image, numpy array or tensor (see the module docstring).
+        K: the image's ``[3,3]`` intrinsics in pixels at its resolution, checked
+            (:func:`~packdepth.data.intrinsics.check_intrinsics`) and passed through.
         post_process: flip post-processing (two network passes).
         scale: multiplies the depth; the result is then labelled metric.
 
@@ -180,7 +183,9 @@ def predict(
 
     Raises:
         PackdepthError: an unreadable image file or model.
-        ValueError: an image array of another shape or range, a bad ``K`` or ``scale``.
+        ValueError: an image array that is empty, of another shape or dtype, with NaN or inf or
+            values outside [0, 1]; a ``K`` that is not finite ``[3,3]`` pixel intrinsics of the
+            image (positive ``fx``/``fy``, principal point inside it); a bad ``scale``.
 
     Example:
         >>> model = packdepth.load("demo_out/model")             # doctest: +SKIP

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
@@ -18,14 +19,17 @@ class Progress:
         desc: the label.
         every: on a non-terminal, print a line every ``every`` frames (and one at the end).
         stream: where to write (default ``sys.stderr``); ``enabled=False`` writes nothing.
+        listener: called with ``(done, total)`` after each :meth:`update` (e.g. a web page's
+            progress bar), shown or not.
     """
 
     def __init__(self, total: int | None, desc: str = "infer", every: int = 100,
-                 stream: TextIO | None = None, enabled: bool = True) -> None:
+                 stream: TextIO | None = None, enabled: bool = True,
+                 listener: Callable[[int, int | None], None] | None = None) -> None:
         self.stream = stream or sys.stderr
         self.total, self.desc, self.every = total, desc, max(1, int(every))
         self.done, self.start = 0, time.monotonic()
-        self.enabled = enabled
+        self.enabled, self.listener = enabled, listener
         tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.bar = tqdm(total=total, desc=desc, unit="frame", file=self.stream,
                         leave=False, dynamic_ncols=True) if tty else None
@@ -45,6 +49,8 @@ class Progress:
             self.bar.update(n)
         elif self.enabled and before // self.every != self.done // self.every:
             self._line()
+        if self.listener is not None:
+            self.listener(self.done, self.total)
 
     def _line(self) -> None:
         rate = self.done / max(time.monotonic() - self.start, 1e-9)

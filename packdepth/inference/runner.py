@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import time
 import warnings
 from collections import deque
@@ -28,6 +26,7 @@ from packdepth.data.intrinsics import Intrinsics, load_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference.model import Model
 from packdepth.inference.outputs import (
+    FRAME_SUFFIXES,
     ColourRange,
     depth_colours,
     frame_paths,
@@ -45,10 +44,15 @@ from packdepth.inference.sources import (
     iter_frames,
 )
 from packdepth.inference.video import DepthVideoWriter
+from packdepth.io.atomic import publish, refuse_replacing, staging_folder
 
 #: What ``save=None`` writes: per image, and per video.
 IMAGE_DEFAULT, VIDEO_DEFAULT = ("npz", "viz"), ("video",)
 VIDEO_SUFFIX = "_depth.mp4"
+#: Warned once per run when a relative depth map is written as a 16-bit PNG.
+RELATIVE_PNG16 = ("png16 of relative depth: the PNG holds the model's depth x 256 in unknown "
+                  "units, scale-free and quantised to 1/256 of a unit; for metres pass --scale S "
+                  "or --camera-height H (npz keeps full precision)")
 
 
 @dataclass
@@ -70,7 +74,8 @@ class InferOptions:
         pattern: a glob the files of folders must match, e.g. ``*.color.png``.
         max_frames: at most this many frames per video.
         skip_bad: leave unreadable inputs out (with a warning) instead of stopping.
-        progress: show progress on stderr.
+        progress: show progress on stderr; ``on_progress``: also called with ``(frames done,
+            frames expected or None)`` after each frame.
         rescale: called with each frame and its prediction before its files are written; returns
             the result to write (``packdepth infer --camera-height``:
             :class:`packdepth.apps.metric_scale.GroundRescale`).
@@ -87,6 +92,7 @@ class InferOptions:
     max_frames: int | None = None
     skip_bad: bool = False
     progress: bool = True
+    on_progress: Callable[[int, int | None], None] | None = None
     rescale: Callable[[Frame, DepthResult], DepthResult] | None = None
 
 
@@ -130,7 +136,9 @@ class _Run:
                                                      else VIDEO_DEFAULT)) for i in items}
         intr = opts.intrinsics
         self.intrinsics = load_intrinsics(intr) if isinstance(intr, (str, os.PathLike)) else intr
-        self.progress = Progress(len(items), enabled=opts.progress)
+        self.progress = Progress(len(items), enabled=opts.progress,
+                                 listener=opts.on_progress)
+        self.warned_png16 = False
 
     def frames_of_all(self) -> Iterator[Frame]:
         for item in self.items:
@@ -191,6 +199,11 @@ class _Run:
                                  f"({first})") from exc
         if self.opts.rescale is not None:
             results = [self.opts.rescale(f, r) for f, r in zip(batch, results)]
+        if not self.warned_png16 and any(
+                not r.metric and "png16" in self.states[f.input.name].formats
+                for f, r in zip(batch, results)):
+            self.warned_png16 = True
+            warnings.warn(RELATIVE_PNG16, stacklevel=2)
         for frame, result in zip(batch, results):
             self.states[frame.input.name].frames += 1
             self.states[frame.input.name].metric_frames += result.metric
@@ -222,35 +235,25 @@ class _Run:
             self.progress.close()
 
 
-def _staging(out: Path) -> tuple[Path, bool]:
-    """A hidden staging folder in ``out`` (created, with ``out``, when missing)."""
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".infer-", dir=out)), created
-    except FileExistsError:
-        raise PackdepthError(f"{out}: not a folder (the output folder)") from None
-    except OSError as exc:
-        raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
+def check_outputs(items: Sequence[Input], save: tuple[str, ...] | None) -> None:
+    """Say which inputs a ``save`` list writes nothing for: ``video`` alone applies to videos
+    only, so image inputs would get no file.
 
-
-def _refuse_replacing_inputs(targets: Sequence[Path], items: Sequence[Input]) -> None:
-    inputs = {i.path.resolve() for i in items}
-    for target in targets:
-        if target.resolve() in inputs:
-            raise PackdepthError(f"{target}: an output would replace this input; choose another "
-                                 "--out")
-
-
-def _publish(run: _Run, out: Path) -> list[Path]:
-    """Move the staged files of every good input to their final names."""
-    moves = [(p, out / p.relative_to(run.stage)) for s in run.states.values() if s.bad is None
-             for p in s.files]
-    _refuse_replacing_inputs([target for _, target in moves], run.items)
-    for staged, target in moves:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
-    return [target for _, target in moves]
+    Raises:
+        PackdepthError: every input is an image (the run would write nothing). With videos
+            among them, a warning names the images left without output instead.
+    """
+    if save is None or any(f in FRAME_SUFFIXES for f in save):
+        return
+    images = sum(i.kind == "image" for i in items)
+    if not images:
+        return
+    applies = (f"--save {','.join(save)} applies to video inputs; images take "
+               f"{', '.join(FRAME_SUFFIXES)}")
+    if images == len(items):
+        raise PackdepthError(f"nothing to write for image inputs: {applies}")
+    warnings.warn(f"nothing is written for {images} image input{'s' * (images > 1)}: {applies}",
+                  stacklevel=3)
 
 
 def infer(
@@ -278,31 +281,26 @@ def infer(
     opts = replace(options or InferOptions())
     opts.save = parse_formats(opts.save)
     for name, value in (("--batch", opts.batch), ("--stride", opts.stride),
-                        ("--max-frames", opts.max_frames or 1)):
+                        ("--max-frames", 1 if opts.max_frames is None else opts.max_frames)):
         if value < 1:
             raise PackdepthError(f"{name}: must be at least 1, got {value}")
     out, start = Path(out), time.monotonic()
     items = expand_inputs(inputs, recursive=opts.recursive, exclude=out, stride=opts.stride,
                           pattern=opts.pattern)
-    _refuse_replacing_inputs([p for i in items if i.kind == "image"  # early; videos at the end
-                              for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT)
-                              .values()], items)
-    stage, created = _staging(out)
-    try:
+    check_outputs(items, opts.save)
+    refuse_replacing([p for i in items if i.kind == "image"  # early; videos at the end
+                      for p in frame_paths(out / i.name, opts.save or IMAGE_DEFAULT).values()],
+                     [i.path for i in items])
+    with staging_folder(out, ".infer-") as stage:
         run = _Run(model, items, stage, opts)
         run.run()
         skipped = [s.bad for s in run.states.values() if s.bad is not None]
         if len(skipped) == len(items):
             raise PackdepthError(f"no readable input ({skipped[0]})")
-        files = _publish(run, out)
+        files = publish(stage, out, [p for s in run.states.values() if s.bad is None
+                                     for p in s.files], [i.path for i in items])
         frames = sum(s.frames for s in run.states.values() if s.bad is None)
         metric_frames = sum(s.metric_frames for s in run.states.values() if s.bad is None)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        if created and not any(out.iterdir()):
-            out.rmdir()
-        raise
-    shutil.rmtree(stage, ignore_errors=True)
     metric = model.metric or opts.scale is not None or 0 < frames == metric_frames
     return InferSummary(out, len(items), frames, files, metric, time.monotonic() - start, skipped,
                         metric_frames)

@@ -6,8 +6,12 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from packdepth.errors import PackdepthError
 
 
 def _temporary_pattern(stem: str, suffix: str) -> tuple[str, str]:
@@ -87,3 +91,78 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+@contextlib.contextmanager
+def staging_folder(out: str | os.PathLike, prefix: str = ".stage-") -> Iterator[Path]:
+    """A hidden folder inside ``out`` for the files of a run that must appear all or none.
+
+    Write everything below the yielded folder, then :func:`publish` it inside the block. The
+    folder is removed when the block ends; when the block fails, ``out`` is removed too if this
+    call created it and it is empty, so a failed run leaves nothing under a final name.
+
+    Raises:
+        PackdepthError: ``out`` is a file or cannot be written.
+    """
+    out = Path(out)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
+    except FileExistsError:
+        raise PackdepthError(f"{out}: not a folder (the output folder)") from None
+    except OSError as exc:
+        raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def refuse_replacing(targets: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Raise :class:`PackdepthError` naming the first of ``targets`` that is one of ``inputs``."""
+    protected = {Path(p).resolve() for p in inputs}
+    for target in targets:
+        if Path(target).resolve() in protected:
+            raise PackdepthError(f"{target}: an output would replace this input; choose another "
+                                 "--out")
+
+
+def refuse_unplaceable(targets: Iterable[Path], out: Path) -> None:
+    """Raise :class:`PackdepthError` naming the first of ``targets`` (files below ``out``) that
+    is an existing folder, or whose folder below ``out`` is an existing file: ``os.replace``
+    could not put a file there."""
+    out = Path(out)
+    for target in map(Path, targets):
+        if target.is_dir():
+            raise PackdepthError(f"{target}: a folder is in the way of an output file; move it "
+                                 "or choose another --out")
+        for parent in target.relative_to(out).parents:
+            if parent != Path(".") and (out / parent).exists() and not (out / parent).is_dir():
+                raise PackdepthError(f"{out / parent}: a file is in the way of the output folder "
+                                     f"of {target.name}; move it or choose another --out")
+
+
+def publish(stage: Path, out: Path, files: Iterable[Path],
+            inputs: Iterable[Path] = ()) -> list[Path]:
+    """Move staged ``files`` (below ``stage``) to the same relative paths below ``out``.
+
+    Each move is an ``os.replace`` (atomic per file). Every target is checked before the first
+    move (:func:`refuse_unplaceable`, :func:`refuse_replacing`), so nothing moves when one of them
+    would replace one of ``inputs``, is an existing folder or lies below an existing file.
+    Returns the final paths.
+
+    Raises:
+        PackdepthError: naming the first target that cannot be written.
+    """
+    moves = [(p, out / p.relative_to(stage)) for p in files]
+    refuse_unplaceable([target for _, target in moves], out)
+    refuse_replacing([target for _, target in moves], inputs)
+    for staged, target in moves:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+    return [target for _, target in moves]

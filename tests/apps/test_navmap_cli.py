@@ -74,7 +74,11 @@ def test_relative_depth_needs_a_camera_height_and_images_need_a_model(tmp_path, 
     _one_line_error(capsys, "x.png", "not an .npz depth file")
     no_k = _npz(tmp_path / "nok.npz", street()[0].depth, True)
     assert main(["navmap", str(no_k), "--out", str(tmp_path / "n3")]) == 2
-    _one_line_error(capsys, "nok.npz", "no camera intrinsics")
+    _one_line_error(capsys, "nok.npz: no [3,3] 'K' (camera intrinsics) in this .npz",
+                    "packdepth infer --intrinsics FILE", "--model MODEL --intrinsics FILE")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert main(["navmap", str(tmp_path / "empty.npz"), "--out", str(tmp_path / "n4")]) == 2
+    _one_line_error(capsys, "empty.npz: not a readable .npz file")
 
 
 def test_a_wall_npz_stops_unless_keep_going(tmp_path, capsys):

@@ -121,3 +121,54 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(drive, tmp_path, capsy
         assert main(["pointcloud", *args]) == 2, args
         _one_line_error(capsys, *fragments)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_image_of_another_size_colours_only_at_the_same_aspect(drive, tmp_path, capsys):
+    root, frames, K = drive
+    rgb = frames[0].rgb
+    double = tmp_path / "double.png"  # the same view at twice the resolution
+    Image.fromarray(np.repeat(np.repeat(rgb, 2, axis=0), 2, axis=1)).save(double)
+    out = tmp_path / "c.ply"
+    args = ["pointcloud", str(root / "d0.npz"), "--out", str(out), "--no-picture", "--image"]
+    assert main([*args, str(double)]) == 0
+    colours = read_ply(out).colors.astype(int)
+    expected = depth_to_cloud(frames[0].depth, K, rgb).colors.astype(int)
+    assert colours.shape == expected.shape and np.abs(colours - expected).mean() < 3
+    capsys.readouterr()
+    other = tmp_path / "other.png"  # a crop: another aspect ratio, pixels that do not match
+    Image.fromarray(rgb[:, : W // 2]).save(other)
+    out.unlink()
+    assert main([*args, str(other)]) == 2
+    _one_line_error(capsys, "other.png: a 80x48 image for the 160x48 depth of",
+                    "another aspect ratio")
+    assert not out.exists()
+
+
+def test_inputs_of_another_kind_say_what_pointcloud_takes(drive, tmp_path, capsys):
+    root, _, _ = drive
+    out = tmp_path / "out" / "c.ply"
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.savez(tmp_path / "nan.npz", depth=np.full((4, 6), np.nan, np.float32), K=np.eye(3))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "photo.jpg")
+    takes = "pointcloud takes depth files: packdepth infer's .npz (with 'K'), or a 16-bit depth PNG"
+    model = ["--model", str(tmp_path / "model")]
+    cases = [
+        ([str(root)], [str(root), "a folder; give the depth files it holds", takes]),
+        ([str(root / "rgb0.png")], ["rgb0.png: a picture (mode RGB), not a 16-bit depth PNG",
+                                    "--model MODEL"]),
+        ([str(tmp_path / "photo.jpg")], ["photo.jpg: an image, not a depth file", takes]),
+        ([str(tmp_path / "notes.txt")], ["notes.txt: not a depth file", takes]),
+        ([str(tmp_path / "empty.npz")], ["empty.npz: not a readable .npz file"]),
+        ([str(tmp_path / "nan.npz")], ["nan.npz: no valid depth (every pixel is NaN"]),
+        ([str(root / "noK0.npz")], ["noK0.npz: no camera intrinsics (this .npz has no 'K'",
+                                    "pass --intrinsics FILE"]),
+        ([str(root / "d0.png")], ["d0.png: no camera intrinsics (a depth PNG holds none)",
+                                  "pass --intrinsics FILE"]),
+        ([str(root / "d0.npz"), *model], ["d0.npz: a depth file, not an image"]),
+        ([str(root), *model], ["a folder; give the image files it holds"]),
+    ]
+    for args, fragments in cases:
+        assert main(["pointcloud", *args, "--out", str(out)]) == 2, args
+        _one_line_error(capsys, *fragments)
+    assert not (tmp_path / "out").exists()

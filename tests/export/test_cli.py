@@ -119,9 +119,8 @@ def bad_inputs(tmp_path, saved_model):
     (["{model}", "--pose", "--check-image", "{root}/image.png"],
      "--check-image: a pose network with 2 context frames is checked on 3 images"),
     (["{model}", "--tolerance", "0"], "--tolerance: must be a positive number"),
-    (["{model}", "--threads", "0"], "--threads: must be at least 1"),
 ], ids=["missing", "image", "text", "no-pose", "dynamic-too-small", "missing-check-image",
-        "pose-check-count", "tolerance", "threads"])
+        "pose-check-count", "tolerance"])  # --threads 0: argparse (tests/test_count_options.py)
 def test_bad_input_is_one_line_and_writes_nothing(bad_inputs, saved_model, capsys, args,
                                                   message):
     out = bad_inputs / "out" / "x.onnx"

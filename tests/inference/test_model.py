@@ -100,3 +100,22 @@ def test_devices():
         resolve_device("cuda")
     with pytest.raises(PackdepthError, match="--device"):
         resolve_device("toaster")
+
+
+def test_repr_is_one_short_line(model_dir):
+    model = packdepth.load(model_dir, device="cpu")
+    text = repr(model)
+    assert "\n" not in text and len(text) < 200, text
+    for part in ("ResNetDepth", "PoseResNet", "input 64x96", "relative depth", "device cpu",
+                 str(model_dir)):
+        assert part in text, text
+    params = sum(p.numel() for p in model.depth_net.parameters())
+    assert f"{params / 1e6:.1f}M depth parameters" in text
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has MPS")
+def test_an_unavailable_device_is_named_not_the_model(model_dir):
+    with pytest.raises(PackdepthError, match=r"^--device mps: Apple's MPS is not available"):
+        packdepth.load(model_dir, device="mps")
+    with pytest.raises(PackdepthError, match=r"^--device meta: not available on this machine"):
+        resolve_device("meta")

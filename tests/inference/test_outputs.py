@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from packdepth.data.kitti import read_depth_png
+from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import read_prediction
 from packdepth.inference.outputs import (
     PNG16_MAX_DEPTH,
     ColourRange,
     depth_colours,
     frame_paths,
+    read_result,
     write_frame,
+    write_npz,
 )
 from packdepth.inference.predict import DepthResult
 from tests.inference.conftest import image_pixels
@@ -55,6 +59,26 @@ def test_no_K_and_relative_in_the_npz(tmp_path):
     with np.load(tmp_path / "g.npz") as z:
         assert "K" not in z.files and not bool(z["metric"])
     assert frame_paths(tmp_path / "g", ("npz", "video")) == {"npz": tmp_path / "g.npz"}
+
+
+def test_read_result_is_the_inverse_of_the_writers(tmp_path):
+    K = np.array([[40.0, 0, 24.5], [0, 40.0, 14.5], [0, 0, 1]])
+    for res in (result(K=K, metric=True), result(seed=1)):
+        write_npz(tmp_path / "r.npz", res)
+        back = read_result(tmp_path / "r.npz")
+        np.testing.assert_array_equal(back.depth, res.depth)
+        np.testing.assert_array_equal(back.inv_depth, res.inv_depth)
+        assert back.metric == res.metric
+        assert (back.K is None) if res.K is None else np.array_equal(back.K, res.K)
+    depth = np.array([[0.0, 2.0], [4.0, 8.0]], np.float32)
+    write_frame(tmp_path / "p", DepthResult(depth, depth, None, True), None, ("png16",))
+    back = read_result(tmp_path / "p.png")  # KITTI PNG: metres, 0 = none (inverse 0 too)
+    np.testing.assert_array_equal(back.depth, depth)
+    np.testing.assert_array_equal(back.inv_depth, [[0.0, 0.5], [0.25, 0.125]])
+    assert back.metric and back.K is None
+    np.savez(tmp_path / "badK.npz", depth=depth, K=np.eye(2))
+    with pytest.raises(PackdepthError, match=r"badK.npz: 'K' must be a finite \[3,3\] array"):
+        read_result(tmp_path / "badK.npz")
 
 
 def test_colours_near_is_bright_and_the_range_rule():

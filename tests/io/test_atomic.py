@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from packdepth.io.atomic import atomic_path, remove_temporaries, write_bytes
+from packdepth.errors import PackdepthError
+from packdepth.io.atomic import (
+    atomic_path,
+    publish,
+    remove_temporaries,
+    staging_folder,
+    write_bytes,
+)
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
@@ -45,3 +52,56 @@ def test_temporaries_of_killed_writes_are_found_and_removed(tmp_path: Path) -> N
     assert remove_temporaries(tmp_path, ".ckpt") == [killed]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden.ckpt", "last.ckpt",
                                                           "model.safetensors"]
+
+
+def test_a_staged_run_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    with pytest.raises(RuntimeError), staging_folder(out) as stage:
+        write_bytes(stage / "a.npz", b"1")
+        raise RuntimeError("the second frame failed")
+    assert not (tmp_path / "new" / "out").exists()  # created by the run, so removed with it
+    (tmp_path / "keep").mkdir()
+    with pytest.raises(RuntimeError), staging_folder(tmp_path / "keep") as stage:
+        raise RuntimeError
+    assert (tmp_path / "keep").is_dir() and not any((tmp_path / "keep").iterdir())
+    with staging_folder(out) as stage:
+        write_bytes(stage / "x" / "a.npz", b"1")
+        files = publish(stage, out, [stage / "x" / "a.npz"])
+    assert files == [out / "x" / "a.npz"] and sorted(p.name for p in out.iterdir()) == ["x"]
+
+
+def test_publishing_over_an_input_moves_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "a.npz"
+    write_bytes(source, b"input")
+    with pytest.raises(PackdepthError, match=r"a\.npz: an output would replace this input"), \
+            staging_folder(tmp_path) as stage:
+        write_bytes(stage / "b.png", b"1")
+        write_bytes(stage / "a.npz", b"output")
+        publish(stage, tmp_path, [stage / "b.png", stage / "a.npz"], [source])
+    assert source.read_bytes() == b"input" and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["a.npz"]
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PackdepthError, match="file: not a folder"), \
+            staging_folder(tmp_path / "file"):
+        pass
+
+
+@pytest.mark.parametrize("obstacle", ["folder", "file"])
+def test_a_target_that_cannot_be_replaced_moves_nothing(tmp_path: Path, obstacle: str) -> None:
+    """Every target is checked before the first move: a folder where an output file goes, or a
+    file where an output folder goes, leaves ``out`` as it was (no partial publish)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if obstacle == "folder":
+        (out / "b.png").mkdir()  # in the way of the second file
+        needle = r"b\.png: a folder is in the way"
+    else:
+        (out / "sub").write_text("mine")  # in the way of sub/c.npz's folder
+        needle = r"sub: a file is in the way of the output folder of c\.npz"
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    with pytest.raises(PackdepthError, match=needle), staging_folder(out) as stage:
+        staged = [stage / "a.npz", stage / "b.png", stage / "sub" / "c.npz"]
+        for i, path in enumerate(staged):
+            write_bytes(path, bytes([i]))
+        publish(stage, out, staged)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
