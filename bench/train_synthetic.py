@@ -70,7 +70,7 @@ def main() -> None:
         overrides += VELOCITY_OVERRIDES
     cfg = synthetic_train_config(world, args.out / "run", *size, overrides + args.overrides)
     start = time.time()
-    result = train(cfg)
+    result = train(cfg, overwrite=True)  # the benchmark's own run folder
     minutes = (time.time() - start) / 60
     model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
     scores = score_heldout(model, heldout, size, heldout_entries(heldout, every=2))

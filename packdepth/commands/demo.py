@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Render a small procedural street world (no download), train a ResNet18 "
         "depth net and a pose net on it for a few CPU minutes, evaluate on held-out streets "
         "against exact ground truth, and write OUT/ with metrics.md, metrics.json, "
-        "depth_examples.png and model/.",
+        "depth_examples.png and model/. Rendered streets in OUT/data are reused when they match; "
+        "an earlier demo's training run in OUT/run is replaced.",
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
     p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.io.atomic import write_text
     from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
     from packdepth.io.viz import panel, save_png
+    from packdepth.text import plural
     from packdepth.training.config import check_train_size
     from packdepth.training.run import train
     from packdepth.training.synthetic_recipe import (
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = synthetic_train_config(out / "data" / "train", out / "run", h, w, overrides)
     if cfg.model.init:
         check_model_files(cfg.model.init)
-    print(f"[1/4] rendering {args.sequences} training streets and 1 held-out street ({h}x{w})")
+    print(f"[1/4] rendering {plural(args.sequences, 'training street')} and 1 held-out street "
+          f"({h}x{w})")
     prepare_world(
         out / "data" / "train", SynthParams(height=h, width=w, frames=args.frames, seed=0),
         args.sequences,
@@ -68,14 +71,14 @@ def run(args: argparse.Namespace) -> int:
         out / "data" / "heldout", SynthParams(height=h, width=w, frames=40, seed=HELDOUT_SEED), 1
     )
     print(f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})")
-    result = train(cfg)
+    result = train(cfg, overwrite=True)  # OUT/run: the demo's own run folder
     print("[3/4] evaluating on the held-out street (exact ground truth)")
     model = load_model(result.model_dir / DEPTH_FILE, kind="depth")
     entries = heldout_entries(heldout)
     scores = score_heldout(model, heldout, (h, w), entries)
     header = (
         f"packdepth demo: {cfg.model.depth['name']} + {cfg.model.pose['name']} at {h}x{w}, "
-        f"{result.global_step} steps in {args.minutes:g} min on the synthetic world "
+        f"{plural(result.global_step, 'step')} in {args.minutes:g} min on the synthetic world "
         f"(seed 0), scored on a held-out street (seed {HELDOUT_SEED})."
     )
     table = scores.table()
