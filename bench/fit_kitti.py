@@ -4,7 +4,8 @@
 
 Scores, on the 10 frames with Velodyne scans (KITTI protocol: Garg crop, 80 m cap, per-image
 median scaling), the constant-depth baseline, the initial model before fitting (zero-shot) and
-the fitted model; prints a markdown table and writes OUT/results.json.
+the fitted model; prints a markdown table and writes OUT/results.json (the fit's outputs:
+OUT/fit, replaced by the next run).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def main() -> None:
     if args.init:
         rows["initial model (zero-shot)"] = score(load_model(model_file(args.init), kind="depth"))
     start = time.time()
-    result = fit(args.data, args.out, minutes=args.minutes, size=size, init=args.init,
-                 overrides=["trainer.progress_bar=false", *args.overrides])
+    result = fit(args.data, args.out / "fit", minutes=args.minutes, size=size, init=args.init,
+                 overwrite=True, overrides=["trainer.progress_bar=false", *args.overrides])
     minutes = (time.time() - start) / 60
     rows[f"fitted {args.minutes:g} min ({result.steps} steps)"] = score(
         load_model(model_file(result.model_dir), kind="depth"))

@@ -111,7 +111,7 @@ def mean_rows(rows: list[dict]) -> dict:
 def run_fit(folder: Path, out: Path, cam: Path, minutes: float, init: str | None) -> dict:
     args = [sys.executable, "-m", "packdepth", "fit", str(folder), "--out", str(out),
             "--intrinsics", str(cam), "--size", "192x256", "--stride", "5",
-            "--minutes", str(minutes), "--set", "trainer.progress_bar=false"]
+            "--minutes", str(minutes), "--set", "trainer.progress_bar=false", "--overwrite"]
     args += ["--init", init] if init else []
     start = time.time()
     done = subprocess.run(args, capture_output=True, text=True, env={**os.environ,

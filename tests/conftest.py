@@ -35,6 +35,13 @@ SAMPLES = {
 }
 
 
+# Child processes (``python -m packdepth``, ``python script.py`` in a temporary folder) import the
+# packdepth of this checkout, as the tests do, not whichever checkout the environment's editable
+# install points at (a git worktree beside the main checkout shares its virtual environment).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def on_ci() -> bool:
     """True under CI: ``CI`` set to ``true``/``1``/``yes`` (GitHub, GitLab and ``.ci/run``)."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")

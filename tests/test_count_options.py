@@ -9,7 +9,7 @@ from packdepth.cli import build_parser
 from packdepth.commands._args import positive_int
 
 #: Integer options that are not counts (any whole number is meaningful).
-NOT_COUNTS = {("synth", "--seed")}
+NOT_COUNTS = {("synth", "--seed"), ("serve", "--port")}  # a port: 0 = any free one
 
 
 def _options(type_):

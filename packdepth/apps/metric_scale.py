@@ -30,6 +30,7 @@ from packdepth.evaluation.depth import entry_intrinsics
 from packdepth.inference.model import Model
 from packdepth.inference.predict import DepthResult
 from packdepth.inference.sources import Frame, Input
+from packdepth.text import plural
 
 
 def rescaled(result: DepthResult, scale: float) -> DepthResult:
@@ -45,7 +46,7 @@ def no_plane_summary(fits: Sequence[tuple[str, GroundFit]]) -> str | None:
     if not missing:
         return None
     name, fit = missing[0]
-    return (f"no ground plane in {len(missing)} of {len(fits)} frames (first: {name}: "
+    return (f"no ground plane in {len(missing)} of {plural(len(fits), 'frame')} (first: {name}: "
             f"{fit.reason})")
 
 

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Render a small procedural street world (no download), train a ResNet18 "
         "depth net and a pose net on it for a few CPU minutes, evaluate on held-out streets "
         "against exact ground truth, and write OUT/ with metrics.md, metrics.json, "
-        "depth_examples.png and model/.",
+        "depth_examples.png and model/. Rendered streets in OUT/data are reused when they match; "
+        "an earlier demo's training run in OUT/run is replaced.",
     )
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder")
     p.add_argument("--minutes", type=float, default=6.0, help="training time (default 6)")
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.data.synthetic import SynthParams
     from packdepth.io.atomic import write_text
     from packdepth.io.viz import panel, save_png
+    from packdepth.text import plural
     from packdepth.training.config import check_train_size
     from packdepth.training.synthetic_recipe import (
         HELDOUT_SEED,
@@ -50,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     start = time.time()
     stages = {
-        "render": f"[1/4] rendering {args.sequences} training streets and 1 held-out street "
-                  f"({h}x{w})",
+        "render": f"[1/4] rendering {plural(args.sequences, 'training street')} and 1 held-out "
+                  f"street ({h}x{w})",
         "train": f"[2/4] training for {args.minutes:g} min (logs: {out / 'run'})",
         "score": "[3/4] evaluating on the held-out street (exact ground truth)",
     }
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     cfg, scores, entries = run.cfg, run.scores, run.entries
     header = (
         f"packdepth demo: {cfg.model.depth['name']} + {cfg.model.pose['name']} at {h}x{w}, "
-        f"{run.result.global_step} steps in {args.minutes:g} min on the synthetic world "
+        f"{plural(run.result.global_step, 'step')} in {args.minutes:g} min on the synthetic world "
         f"(seed 0), scored on a held-out street (seed {HELDOUT_SEED})."
     )
     table = scores.table()

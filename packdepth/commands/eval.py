@@ -18,17 +18,21 @@ import math
 import sys
 from dataclasses import replace
 from pathlib import Path
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from packdepth.commands._args import add_camera_height, image_size
-from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.depth import read_prediction
-from packdepth.evaluation.metrics import CROPS, DepthProtocol
-from packdepth.evaluation.predictions import NAMINGS, PredictionFolder
-from packdepth.evaluation.report import Predictor, evaluate_depth, format_report, model_predictor
 from packdepth.io.atomic import write_text
+
+if TYPE_CHECKING:  # the evaluation modules import torch: only in run(), not for --help
+    from packdepth.data.kitti.splits import SplitEntry
+    from packdepth.evaluation.predictions import PredictionFolder
+    from packdepth.evaluation.report import Predictor
+
+#: --crop's choices: the crops of :data:`packdepth.evaluation.metrics.CROPS` and none.
+CROP_CHOICES = ("eigen", "garg", "none")
+#: --pred-naming's choices: :data:`packdepth.evaluation.predictions.NAMINGS`.
+NAMING_CHOICES = ("auto", "path", "stem", "index")
 
 #: Network input size when neither ``--size`` nor the checkpoint gives one (monodepth2/PackNet
 #: KITTI training size).
@@ -58,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--pred-naming",
-        choices=NAMINGS,
+        choices=NAMING_CHOICES,
         default="auto",
         help="how --pred-dir files are named. path: DIR/<drive>/image_0X/data/<frame> (infer on "
         "the data root); stem: DIR/<frame>, the image's own file stem (infer on one "
@@ -74,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         help="frames to score: '<folder> <frame> l|r' lines or relative image paths",
     )
-    p.add_argument("--crop", choices=[*sorted(CROPS), "none"], default="garg")
+    p.add_argument("--crop", choices=CROP_CHOICES, default="garg")
     p.add_argument("--min-depth", type=float, default=1e-3, help="GT/prediction floor (m)")
     p.add_argument("--max-depth", type=float, default=80.0, help="GT/prediction cap (m)")
     p.add_argument(
@@ -107,6 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _model_predictor(args: argparse.Namespace) -> tuple[Predictor, tuple[int, int]]:
+    from packdepth.evaluation.report import model_predictor
+
     checkpoints = importlib.import_module("packdepth.io.checkpoints")  # heavy: only on this path
 
     path = checkpoints.model_file(args.checkpoint)  # a file, or a model folder
@@ -128,6 +134,8 @@ def _recorded_size(checkpoints, path: Path) -> tuple[int, int] | None:
 
 
 def _saved_predictor(folder: PredictionFolder) -> Predictor:
+    from packdepth.evaluation.depth import read_prediction
+
     def predict(entry: SplitEntry, index: int):
         path = folder.find(entry, index)
         return read_prediction(path), str(path)
@@ -159,6 +167,13 @@ def _scaling(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from packdepth.data.kitti.splits import read_split
+    from packdepth.evaluation.metrics import DepthProtocol
+    from packdepth.evaluation.predictions import PredictionFolder
+    from packdepth.evaluation.report import evaluate_depth, format_report
+
     if not args.data.is_dir():
         raise PackdepthError(f"{args.data}: data folder not found")
     if args.pred_dir is not None and not args.pred_dir.is_dir():

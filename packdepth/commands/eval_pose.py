@@ -29,10 +29,7 @@ from pathlib import Path
 
 from packdepth.commands._args import positive_int
 from packdepth.errors import PackdepthError
-from packdepth.evaluation.pose import trajectory_ate
-from packdepth.inference.trajectory import KITTI_FILE, RELATIVE_FILE, SIDECAR_FILE
 from packdepth.io.atomic import write_text
-from packdepth.io.trajectory import TUM_PHRASE, read_trajectory, relative_from_absolute
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def sidecar_format(pred: Path) -> str | None:
     """``absolute``/``relative`` as the ``poses.json`` beside ``pred`` describes a file of its
     name (``poses_kitti.txt``, ``poses_relative.txt``), else ``None``."""
+    from packdepth.inference.trajectory import KITTI_FILE, RELATIVE_FILE, SIDECAR_FILE
+
     try:
         sidecar = json.loads((pred.parent / SIDECAR_FILE).read_text())
     except (OSError, ValueError):
@@ -80,6 +79,9 @@ def pred_format(args: argparse.Namespace, kind: str, n_pred: int, n_gt: int) -> 
     Raises:
         PackdepthError: a TUM file given as relative, or a count that fits no format.
     """
+    from packdepth.inference.trajectory import SIDECAR_FILE
+    from packdepth.io.trajectory import TUM_PHRASE
+
     fmt, why = args.pred_format, "--pred-format"
     if kind == "tum":
         if fmt == "relative":
@@ -106,6 +108,9 @@ def pred_format(args: argparse.Namespace, kind: str, n_pred: int, n_gt: int) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.evaluation.pose import trajectory_ate
+    from packdepth.io.trajectory import TUM_PHRASE, read_trajectory, relative_from_absolute
+
     gt, gt_kind = read_trajectory(args.gt)
     pred, pred_kind = read_trajectory(args.pred)
     fmt, why = pred_format(args, pred_kind, len(pred), len(gt))

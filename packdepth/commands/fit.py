@@ -26,9 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "frame, first frame at identity, for eval-pose --pred-format absolute and evo_traj kitti; "
         "OUT/poses_relative.txt: T_t->t+1 per pair; OUT/poses.json: frame names and whether the "
         "translations are metres (velocity supervision) or scale-free; several sequences: "
-        "OUT/poses/<sequence>/), and the model in OUT/run/model. Start from a model trained "
-        "elsewhere with --init (strongly "
-        "recommended: e.g. the synthetic-world model of `packdepth demo`).",
+        "OUT/poses/<sequence>/), and the model in OUT/run/model (with the run's config.yaml "
+        "and logs). Start from a model trained elsewhere with --init (strongly "
+        "recommended: e.g. the synthetic-world model of `packdepth demo`). OUT must be new or "
+        "empty; --overwrite replaces an earlier fit's outputs there. While it trains, "
+        "OUT/run/checkpoints/last.ckpt is written every trainer.checkpoint_every_steps steps "
+        "(a Lightning checkpoint with the optimizer state, about 4x the model's size); a fit that "
+        "finishes deletes it, as a fit does not resume (--keep-checkpoints keeps it). Ctrl-C or "
+        "SIGTERM stop the fit with nothing more written.",
     )
     p.add_argument("source", type=Path, help="video file, image folder or KITTI raw root")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -48,12 +53,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="also write the trajectory in TUM format (OUT/poses_tum.txt)")
     add_camera_height(p, "metres above the road (KITTI 1.65): the depth maps are scaled by the "
                       "sequence's median ground-plane scale and labelled metric")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier fit's outputs in OUT (run/, depth/, poses*); other "
+                   "files are never deleted: an OUT holding any is refused")
+    p.add_argument("--keep-checkpoints", action="store_true",
+                   help="keep the run's Lightning checkpoint (OUT/run/checkpoints/last.ckpt) "
+                   "after the fit")
     add_overrides(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from packdepth.errors import PackdepthError
+    from packdepth.text import plural
     from packdepth.training.config import check_train_size
     from packdepth.training.fit import fit
 
@@ -64,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
     result = fit(
         args.source, args.out, minutes=args.minutes, size=args.size,
         intrinsics=args.intrinsics, init=args.init, stride=args.stride, pattern=args.pattern,
-        overrides=args.overrides, tum=args.tum, camera_height=height,
+        overrides=args.overrides, tum=args.tum, camera_height=height, overwrite=args.overwrite,
+        keep_checkpoints=args.keep_checkpoints,
     )
-    print(f"fitted {result.steps} steps; depth for {result.frames} frames in {result.depth_dir}; "
-          f"model in {result.model_dir}")
+    print(f"fitted {plural(result.steps, 'step')}; depth for {plural(result.frames, 'frame')} in "
+          f"{result.depth_dir}; model in {result.model_dir}")
     for files in result.trajectories:
         units = "metres" if files.metric else "scale-free"
         tum = f", {files.tum}" if files.tum else ""
@@ -77,11 +90,12 @@ def run(args: argparse.Namespace) -> int:
 
         found = sum(fit.found for _, fit in result.ground.fits)
         if result.ground.scale is None:
-            print(f"packdepth: warning: no ground plane in any of the {len(result.ground.fits)} "
-                  "frames: depth left relative", file=sys.stderr)
+            print(f"packdepth: warning: no ground plane in any of the "
+                  f"{plural(len(result.ground.fits), 'frame')}: depth left relative",
+                  file=sys.stderr)
         else:
-            print(f"metric depth: median ground-plane scale {result.ground.scale:.4g} of {found} "
-                  f"frames (camera height {height:g} m)")
+            print(f"metric depth: median ground-plane scale {result.ground.scale:.4g} of "
+                  f"{plural(found, 'frame')} (camera height {height:g} m)")
             missing = no_plane_summary(result.ground.fits)
             if missing:
                 print(f"packdepth: warning: {missing}", file=sys.stderr)

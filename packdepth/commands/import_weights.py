@@ -10,14 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from packdepth.io.checkpoints import (
-    DEPTH_FILE,
-    POSE_FILE,
-    import_monodepth2,
-    import_packnet_ckpt,
-    save_models,
-)
-from packdepth.io.identify import check_import_source
+from packdepth.io.identify import DEPTH_FILE, POSE_FILE, check_import_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.io.checkpoints import import_monodepth2, import_packnet_ckpt, save_models
+
     check_import_source(args.src, args.format)  # e.g. a packdepth file, or the other format
     if args.format == "packnet":
         result = import_packnet_ckpt(args.src)

@@ -119,7 +119,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import math
-    import warnings
 
     import torch
 
@@ -128,7 +127,13 @@ def run(args: argparse.Namespace) -> int:
     from packdepth.inference import InferOptions, infer, load
     from packdepth.inference.fast import default_threads
     from packdepth.inference.outputs import parse_formats
-    from packdepth.inference.poses import sequence_trajectories, write_sequence_trajectories
+    from packdepth.inference.poses import (
+        check_pose_net,
+        sequence_trajectories,
+        write_sequence_trajectories,
+    )
+    from packdepth.inference.sources import expand_inputs
+    from packdepth.text import plural
 
     if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
         raise PackdepthError(f"--scale: must be a positive number, got {args.scale}")
@@ -151,15 +156,16 @@ def run(args: argparse.Namespace) -> int:
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads or default_threads())
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            warnings.showwarning = _warning_line
-            model = load(args.model, device=args.device, size=args.size, fuse=args.fuse,
-                         precision=args.precision)
-            trajectories = sequence_trajectories(
-                model, args.inputs, out=args.out, recursive=args.recursive, stride=args.stride,
-                max_frames=args.max_frames, pattern=args.pattern) if args.poses else []
-            summary = infer(model, args.inputs, args.out, options)
+        model = load(args.model, device=args.device, size=args.size, fuse=args.fuse,
+                     precision=args.precision)
+        if args.poses:
+            check_pose_net(model)  # before the inputs' name clashes are warned about
+        inputs = expand_inputs(args.inputs, recursive=args.recursive, exclude=args.out,
+                               stride=args.stride, pattern=args.pattern)  # once: one warning
+        trajectories = sequence_trajectories(
+            model, inputs, out=args.out, stride=args.stride,
+            max_frames=args.max_frames) if args.poses else []
+        summary = infer(model, inputs, args.out, options)
         threads = torch.get_num_threads()
     finally:
         torch.set_num_threads(previous_threads)
@@ -169,20 +175,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"camera trajectory ({scale}): {files.kitti}")
     kind = "metric" if summary.metric else "relative"
     rate = summary.frames / max(summary.seconds, 1e-9)
+    used = summary.inputs - len(summary.skipped)
     print(f"depth ({kind}, {model.size[0]}x{model.size[1]} network input, {model.precision}, "
-          f"{threads} threads) for {summary.frames} "
-          f"frames of {summary.inputs - len(summary.skipped)} inputs: {len(summary.files)} files "
-          f"in {summary.out} [{summary.seconds:.1f} s, {rate:.1f} frames/s]")
+          f"{plural(threads, 'thread')}) for {plural(summary.frames, 'frame')} of "
+          f"{plural(used, 'input')}: {plural(len(summary.files), 'file')} in {summary.out} "
+          f"[{summary.seconds:.1f} s, {rate:.1f} frames/s]")
     if rescale is not None:
         from packdepth.apps.metric_scale import no_plane_summary
 
         print(f"ground plane (camera height {args.camera_height:g} m): {summary.metric_frames} "
-              f"of {summary.frames} frames metric")
+              f"of {plural(summary.frames, 'frame')} metric")
         missing = no_plane_summary(rescale.fits)
         if missing:
             print(f"packdepth: warning: {missing}; left relative", file=sys.stderr)
     if summary.skipped:
-        print(f"skipped {len(summary.skipped)} unreadable inputs", file=sys.stderr)
+        print(f"skipped {plural(len(summary.skipped), 'unreadable input')}", file=sys.stderr)
     return 0
 
 
@@ -202,7 +209,3 @@ def _ground_rescale(args: argparse.Namespace, intrinsics):
     from packdepth.apps.metric_scale import GroundRescale
 
     return GroundRescale(args.camera_height, args.ground_window)
-
-
-def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"packdepth: warning: {message}", file=sys.stderr)

@@ -124,10 +124,12 @@ def run(args: argparse.Namespace) -> int:
         model = load(args.model, device=args.device, size=args.size)
         frames = model_frames(model, args.inputs, intrinsics=intrinsics, stride=args.stride,
                               max_frames=args.max_frames, exclude=args.out)
+    from packdepth.text import plural
+
     summary = write_maps(frames, args.out, options)
-    print(f"maps of {summary.frames} frames ({summary.routes} with a route): "
-          f"{len(summary.files)} files in {args.out}")
+    print(f"maps of {plural(summary.frames, 'frame')} ({summary.routes} with a route): "
+          f"{plural(len(summary.files), 'file')} in {args.out}")
     if summary.problems:
-        print(f"packdepth: warning: no route in {len(summary.problems)} frames (first: "
+        print(f"packdepth: warning: no route in {plural(len(summary.problems), 'frame')} (first: "
               f"{summary.problems[0]})", file=sys.stderr)
     return 0

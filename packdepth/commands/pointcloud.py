@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from packdepth.commands._args import image_size
 from packdepth.errors import PackdepthError
+
+if TYPE_CHECKING:  # numpy (and torch, below) only in run(): --help answers at once
+    import numpy as np
 
 DESCRIPTION = """\
 Back-project depth into a coloured point cloud: a binary PLY (x y z float32, red green blue
@@ -79,6 +81,8 @@ EXPECTED = ("pointcloud takes depth files: packdepth infer's .npz (with 'K'), or
 
 def _rgb(path: Path) -> np.ndarray:
     """``[H,W,3]`` uint8 of an image file (upright, :func:`packdepth.data.images.read_rgb`)."""
+    import numpy as np
+
     from packdepth.data.images import read_rgb
 
     _refuse_kind(path, "image")
@@ -94,6 +98,7 @@ def _colours(path: Path, depth_path: Path, width: int, height: int) -> np.ndarra
     Raises:
         PackdepthError: an image of another aspect ratio (its pixels do not match the depth's).
     """
+    import numpy as np
     from PIL import Image
 
     from packdepth.data.intrinsics import ASPECT_TOLERANCE
@@ -153,6 +158,8 @@ def _K(intrinsics: Path | None, width: int, height: int, source: Path, why: str)
 
 def _npz_fields(path: Path) -> tuple[np.ndarray | None, bool | None]:
     """``K`` and ``metric`` of a depth ``.npz``, when present (the depth is already read)."""
+    import numpy as np
+
     if path.suffix.lower() != ".npz":
         return None, None
     with np.load(path, allow_pickle=False) as data:
@@ -165,6 +172,8 @@ def _npz_fields(path: Path) -> tuple[np.ndarray | None, bool | None]:
 
 def depth_frames(args: argparse.Namespace) -> list[DepthFrame]:
     """Read every input (all checked before anything is written)."""
+    import numpy as np
+
     from packdepth.evaluation.depth import read_prediction
 
     if args.image and len(args.image) != len(args.inputs):

@@ -65,7 +65,7 @@ CRF_OPTIONS = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from packdepth.apps.crf import CRFParams
+    from packdepth.apps.crf_params import CRFParams
 
     p = subparsers.add_parser(
         "refine",
@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def crf_params(args: argparse.Namespace):
     """The :class:`~packdepth.apps.crf.CRFParams` of the options; bad values → one line."""
-    from packdepth.apps.crf import CRFParams
+    from packdepth.apps.crf_params import CRFParams
 
     depth_range = None
     if args.depth_range is not None:

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from packdepth.commands._args import positive_int
-from packdepth.data.synthetic import SynthParams, write_dataset
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from packdepth.data.synthetic import SynthParams, write_dataset
+    from packdepth.text import plural
+
     params = SynthParams(
         height=args.height, width=args.width, frames=args.frames, seed=args.seed,
         dynamic=args.dynamic, jam=args.jam, low_light=args.low_light,
@@ -42,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     drives = write_dataset(args.out_dir, params, args.sequences, progress=progress)
     if not args.quiet:
-        print(f"wrote {len(drives)} drive(s) x {params.frames} frames to {args.out_dir}")
+        print(f"wrote {plural(len(drives), 'drive')} x {plural(params.frames, 'frame')} to "
+              f"{args.out_dir}")
     return 0

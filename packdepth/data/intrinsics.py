@@ -6,7 +6,8 @@ Intrinsics enter packdepth as a file (:func:`load_intrinsics`; ``fit --intrinsic
 as three rows of three numbers (7-Scenes' ``camera-intrinsics.txt``; a matrix with skew or a
 bottom row other than ``0 0 1`` is refused); as :class:`Intrinsics` in
 Python or ``data.fx/fy/cx/cy`` in a configuration, from KITTI calibration files
-(:func:`~packdepth.data.kitti.load_calibration`) and DDAD calibration JSON. All of them are
+(:func:`~packdepth.data.kitti.calibration.load_calibration`) and DDAD calibration JSON. All of
+them are
 checked by :func:`check_intrinsics` against the image size they describe and moved to the frames'
 size by :func:`intrinsics_at`:
 

@@ -22,6 +22,7 @@ from packdepth.evaluation.metrics import (
     depth_metrics_by_class,
     format_table,
 )
+from packdepth.text import plural
 
 #: ``predict(entry, index) -> (depth [H,W] or [1,1,H,W], label)``; the label (usually a file
 #: path) names the prediction in error messages.
@@ -145,11 +146,10 @@ def protocol_line(report: dict) -> str:
         p["crop"], p["min_depth"], p["max_depth"], p["median_scaling"], p["post_process"],
         p.get("camera_height"),
     )
-    line = (
-        f"{proto.describe()}, {p['num_images']} images ({gt} GT), {p['valid_pixels']} valid pixels"
-    )
+    line = (f"{proto.describe()}, {plural(p['num_images'], 'image')} ({gt} GT), "
+            f"{p['valid_pixels']} valid pixels")
     if p.get("unscaled_frames"):
-        line += f"; no ground plane in {p['unscaled_frames']} images (scored unscaled)"
+        line += f"; no ground plane in {plural(p['unscaled_frames'], 'image')} (scored unscaled)"
     return line
 
 

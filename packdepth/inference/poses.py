@@ -34,6 +34,14 @@ class SequenceTrajectory:
     timestamps: list[float | None]
 
 
+def check_pose_net(model: Model) -> None:
+    """Refuse (:class:`PackdepthError`, one line) a model without a pose network."""
+    if model.pose_net is None:
+        raise PackdepthError(f"{model.source}: no pose network in this model (--poses needs one: "
+                             "a packdepth model folder with pose_net.safetensors, a monodepth2 "
+                             "folder with pose.pth or a packnet-sfm checkpoint with a pose net)")
+
+
 def sequence_trajectories(
     model: Model, inputs: Sequence[str | os.PathLike | Input], *, out: str | os.PathLike,
     recursive: bool = False, stride: int = 1, max_frames: int | None = None,
@@ -44,16 +52,16 @@ def sequence_trajectories(
     Args:
         model: from :func:`packdepth.load`, with a pose network.
         inputs, recursive: as :func:`~packdepth.inference.runner.infer`; ``out`` is excluded.
-        stride, max_frames, pattern: the frames kept, as for the depth.
+            Inputs already expanded (:func:`~packdepth.inference.sources.expand_inputs`, as
+            ``infer --poses`` passes them) keep their names: no clash is warned about twice.
+        stride, max_frames, pattern: the frames kept, as for the depth (``pattern`` and, for
+            folders, ``stride`` apply to inputs not yet expanded).
 
     Raises:
         PackdepthError: the model has no pose network; a sequence has fewer than two frames; an
             unreadable input.
     """
-    if model.pose_net is None:
-        raise PackdepthError(f"{model.source}: no pose network in this model (--poses needs one: "
-                             "a packdepth model folder with pose_net.safetensors, a monodepth2 "
-                             "folder with pose.pth or a packnet-sfm checkpoint with a pose net)")
+    check_pose_net(model)
     items = expand_inputs(inputs, recursive=recursive, exclude=out, stride=stride,
                           pattern=pattern)
     groups = [[i for i in items if i.kind == "image"]] + [[i] for i in items if i.kind == "video"]
@@ -65,7 +73,8 @@ def sequence_trajectories(
         if len(frames) < 2:
             raise PackdepthError(f"{group[0].path}: --poses needs at least two frames per "
                                  f"sequence, found {len(frames)}")
-        tensors = (torch.from_numpy(f.image).permute(2, 0, 1).float() / 255.0 for f in frames)
+        # torch.tensor copies: decoded frames may be read-only arrays (torch warns about those)
+        tensors = (torch.tensor(f.image).permute(2, 0, 1).float() / 255.0 for f in frames)
         P = estimate_trajectory(model.pose_net, tensors, size=model.size)
         found.append(SequenceTrajectory(folder, P, [f.name for f in frames],
                                         [f.time for f in frames]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -61,6 +62,13 @@ def _fsync(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def temporary_target(name: str) -> str | None:
+    """The target name whose :func:`atomic_path` temporary file is called ``name`` (e.g.
+    ``config.yaml`` for ``.config.0a1b2c3d.tmp.yaml``), ``None`` for any other name."""
+    found = re.fullmatch(r"\.(.+)\.[0-9a-f]{8}\.tmp(\.[^.]*)?", name)
+    return f"{found.group(1)}{found.group(2) or ''}" if found else None
 
 
 def remove_temporaries(folder: str | os.PathLike, suffix: str = "") -> list[Path]:

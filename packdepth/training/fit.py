@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,8 +23,18 @@ from packdepth.errors import PackdepthError
 from packdepth.inference import InferOptions, infer, load
 from packdepth.inference.predict import DepthResult
 from packdepth.inference.sources import Frame, Input
-from packdepth.inference.trajectory import TrajectoryFiles, estimate_trajectory, write_trajectory
+from packdepth.inference.trajectory import (
+    KITTI_FILE,
+    RELATIVE_FILE,
+    SIDECAR_FILE,
+    TUM_FILE,
+    TrajectoryFiles,
+    estimate_trajectory,
+    write_trajectory,
+)
+from packdepth.interrupts import Terminated, with_hint
 from packdepth.io.checkpoints import POSE_FILE, check_model_files, load_model
+from packdepth.io.output_folder import OutputFolder
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
 
@@ -40,6 +51,11 @@ def detect_kind(source: Path) -> str:
     if any(source.glob("*/calib_cam_to_cam.txt")) or (source / "calib_cam_to_cam.txt").is_file():
         return "kitti"
     return "folder"
+
+
+#: What a fit writes in its output folder: the run (logs, model, checkpoints while it trains),
+#: the depth maps, the trajectory of one sequence or ``poses/<sequence>/`` of several.
+FIT_OUTPUTS = ("run", "depth", "poses", KITTI_FILE, RELATIVE_FILE, TUM_FILE, SIDECAR_FILE)
 
 
 @dataclass
@@ -197,24 +213,45 @@ def fit(
     *,
     tum: bool = False,
     camera_height: float | None = None,
+    overwrite: bool = False,
+    keep_checkpoints: bool = False,
     **kwargs,
 ) -> FitResult:
     """Fit on ``source`` (video, image folder or KITTI raw folder) and write ``out/depth`` and the
     camera trajectory (``out/poses_kitti.txt``, ..., TUM too with ``tum``); with
     ``camera_height`` (metres) the depth maps are metric (:func:`write_depth_maps`). The
-    trajectory stays in the pose network's units (metric only with velocity supervision)."""
+    trajectory stays in the pose network's units (metric only with velocity supervision).
+
+    ``out`` must be absent or empty; with ``overwrite`` it may hold an earlier fit's outputs
+    (:data:`FIT_OUTPUTS`, deleted once the new fit's data is checked), never other files. The
+    run's Lightning checkpoints (``out/run/checkpoints``) are deleted after a fit that finished
+    (a fit does not resume), unless ``keep_checkpoints``; its model, logs and config stay.
+
+    Raises:
+        PackdepthError: bad input, options or output folder (nothing written).
+        KeyboardInterrupt, Terminated: Ctrl-C or SIGTERM: no depth or trajectory written after
+            it (the message says how to start again).
+    """
     source, out = Path(source), Path(out)
     cfg = fit_config(source, out, **kwargs)
+    outputs = OutputFolder(out, FIT_OUTPUTS, "packdepth fit", overwrite)
+    outputs.check()
     if cfg.model.init:
         check_model_files(cfg.model.init)  # before train() creates the run folder
     if camera_height is not None and cfg.data.kind in ("video", "folder") \
             and config_intrinsics(cfg.data) is None:
         raise PackdepthError(f"{source}: --camera-height needs the camera intrinsics to fit the "
                              "ground plane (--intrinsics)")
-    result = train(cfg)
-    data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
-    size = (cfg.data.height, cfg.data.width)
-    n, ground = write_depth_maps(result.model_dir, data, out / "depth", size, camera_height)
-    trajectories = write_trajectories(result.model_dir / POSE_FILE, data, out, size,
-                                      metric=cfg.loss.metric_scale, tum=tum)
+    try:
+        result = train(cfg, outputs=outputs)
+        data = replace(cfg.data, augmentation=AugmentConfig(enabled=False))
+        size = (cfg.data.height, cfg.data.width)
+        n, ground = write_depth_maps(result.model_dir, data, out / "depth", size, camera_height)
+        trajectories = write_trajectories(result.model_dir / POSE_FILE, data, out, size,
+                                          metric=cfg.loss.metric_scale, tum=tum)
+    except (KeyboardInterrupt, Terminated) as exc:
+        raise with_hint(exc, f"the fit wrote no depth or trajectory; to start again, run it "
+                        f"with --overwrite (it replaces {out})") from None
+    if not keep_checkpoints:
+        shutil.rmtree(Path(cfg.trainer.out_dir) / "checkpoints", ignore_errors=True)
     return FitResult(result.model_dir, out / "depth", n, result.global_step, trajectories, ground)

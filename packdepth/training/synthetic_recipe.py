@@ -157,7 +157,8 @@ def render_train_score(
 
     The whole config is built first: a bad override or ``model.init`` is refused before any
     rendering. ``announce`` is called with ``"render"``, ``"train"`` and ``"score"`` as each
-    stage starts; ``progress`` receives the training world's rendering lines.
+    stage starts; ``progress`` receives the training world's rendering lines. A run already in
+    ``out_dir`` is replaced (the demo's and the benchmark's own run folder).
     """
     size = (world.params.height, world.params.width)
     cfg = synthetic_train_config(world.root, out_dir, *size, overrides, recipes)
@@ -168,7 +169,7 @@ def render_train_score(
     prepare_world(heldout.root, heldout.params, heldout.sequences)
     announce("train")
     start = time.time()
-    result = train(cfg)
+    result = train(cfg, overwrite=True)  # out_dir: the caller's own run folder
     minutes = (time.time() - start) / 60
     announce("score")
     model = load_model(result.model_dir / DEPTH_FILE, kind="depth")

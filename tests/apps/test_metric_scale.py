@@ -85,7 +85,7 @@ def test_eval_scores_frames_without_a_plane_unscaled_and_counts_them(world, tmp_
     report = _eval(world, preds, tmp_path / "g.json", "--scaling", "ground", "--camera-height",
                    "1.65")
     assert report["protocol"]["unscaled_frames"] == 1
-    assert "no ground plane in 1 images (scored unscaled)" in capsys.readouterr().out
+    assert "no ground plane in 1 image (scored unscaled)" in capsys.readouterr().out
     first, rest = report["per_image"][0], report["per_image"][1:]
     assert first["ground_scale"] is None and all(r["ground_scale"] for r in rest)
     gt, _ = load_gt_depth(world, read_split(world / "splits" / "all_files.txt")[0])

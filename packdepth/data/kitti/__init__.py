@@ -6,20 +6,7 @@
 * :mod:`~packdepth.data.kitti.velodyne`: scans projected into sparse depth maps.
 * :mod:`~packdepth.data.kitti.splits`: split files (which frames), every frame of a drive.
 * :mod:`~packdepth.data.kitti.dataset`: a KITTI-layout folder as a training/validation dataset.
+
+Import from the modules themselves: this package imports none of them (reading a split file or
+a depth PNG does not load torch).
 """
-
-from packdepth.data.kitti.calibration import KittiCalibration, load_calibration
-from packdepth.data.kitti.dataset import kitti_dataset
-from packdepth.data.kitti.layout import SIDES, read_depth_png, write_depth_png
-from packdepth.data.kitti.splits import SplitEntry, read_split
-
-__all__ = [
-    "SIDES",
-    "KittiCalibration",
-    "SplitEntry",
-    "kitti_dataset",
-    "load_calibration",
-    "read_depth_png",
-    "read_split",
-    "write_depth_png",
-]

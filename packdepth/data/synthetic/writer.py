@@ -65,7 +65,8 @@ def kitti_timestamp(seconds: float, sequence: int) -> str:
 
 
 def write_calibration(date_dir: Path, params: SynthParams) -> None:
-    """``calib_cam_to_cam.txt`` readable by :func:`~packdepth.data.kitti.load_calibration`."""
+    """``calib_cam_to_cam.txt`` as
+    :func:`~packdepth.data.kitti.calibration.load_calibration` reads it."""
     P = np.zeros((3, 4))
     P[:, :3] = kitti_intrinsics(params.height, params.width)
     write_calib_file(date_dir / "calib_cam_to_cam.txt", {
