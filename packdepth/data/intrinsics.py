@@ -7,9 +7,8 @@ as three rows of three numbers (7-Scenes' ``camera-intrinsics.txt``; a matrix wi
 bottom row other than ``0 0 1`` is refused); as :class:`Intrinsics` in
 Python or ``data.fx/fy/cx/cy`` in a configuration, from KITTI calibration files
 (:func:`~packdepth.data.kitti.calibration.load_calibration`) and DDAD calibration JSON. All of
-them are
-checked by :func:`check_intrinsics` against the image size they describe and moved to the frames'
-size by :func:`intrinsics_at`:
+them are checked by :func:`check_intrinsics` against the image size they describe and moved to
+the frames' size by :func:`intrinsics_at`:
 
 - Values are pixels, pixel centres at integers (:mod:`packdepth.geometry.camera`).
   ``fx < 5 % W`` or ``fy < 5 % H`` (a field of view over 168°) cannot be pixels, nor can a
