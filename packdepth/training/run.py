@@ -197,7 +197,10 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None, *,
     _quiet_lightning()
     out_dir = Path(cfg.trainer.out_dir)
     outputs = outputs or run_outputs(cfg, overwrite)
-    if resume is None:
+    # Lightning's DDP launcher runs this command again for ranks 1..N-1 (LOCAL_RANK set): the
+    # folder is the launching process's, checked and cleared once, before it started them.
+    launching = os.environ.get("LOCAL_RANK", "0") == "0"
+    if resume is None and launching:
         outputs.check()
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     data = DepthDataModule(cfg)
@@ -209,7 +212,7 @@ def train(cfg: TrainConfig, resume: str | os.PathLike | None = None, *,
     if resume is not None:
         step = check_resumable(resume, module.state_dict().keys())
         _keep_csv_log(out_dir, step)
-    else:
+    elif launching:
         outputs.clear()
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
