@@ -72,34 +72,39 @@ def build(results: Path) -> str:
     return "\n".join(parts)
 
 
-#: README blocks kept in step with a results file: marker name -> (results file, row filter).
+#: README blocks kept in step with a results file: marker -> (results file, columns, row filter).
 README_BLOCKS = {
-    "speed": ("infer_speed.json", lambda row: (row[2] == "1" and row[1] == "192x640")
+    "speed": ("infer_speed.json",
+              ["network", "batch", "plain ms/image, images/s", "default ms/image, images/s",
+               "onnxruntime ms/image, images/s", "bf16 ms/image, images/s", "default / plain"],
+              lambda row: (row[2] == "1" and row[1] == "192x640")
               or str(row[0]).startswith("infer:")),
 }
 
 
-def readme_block(report: dict[str, Any], keep: Any) -> str:
-    """A short table of ``report``'s rows that ``keep`` selects, with where the rest is."""
+def readme_block(report: dict[str, Any], columns: list[str], keep: Any) -> str:
+    """A short table: ``columns`` of the rows that ``keep`` selects, and where the rest is."""
+    index = [report["columns"].index(c) for c in columns if c in report["columns"]]
     rows = [r for r in report["rows"] if keep(r)]
     return "\n".join(
-        ["| " + " | ".join(report["columns"]) + " |", "|" + "---|" * len(report["columns"])]
-        + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-        + ["", f"*Protocol:* {report['protocol']}. Commit {report['commit']}, {report['date']}; "
-           f"`{report['command']}`"])
+        ["| " + " | ".join(report["columns"][i] for i in index) + " |", "|" + "---|" * len(index)]
+        + ["| " + " | ".join(cell(row[i]) for i in index) + " |" for row in rows]
+        + ["", f"Commit {report['commit']}, {report['date']}, load average "
+           f"{report['machine'].get('load_average', '?')}: `{report['command']}`; protocol and "
+           "the other sizes in docs/benchmarks.md."])
 
 
 def update_readme(readme: Path, results: Path) -> None:
     """Rewrite the README's blocks between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``."""
     text = readme.read_text()
-    for name, (source, keep) in README_BLOCKS.items():
+    for name, (source, columns, keep) in README_BLOCKS.items():
         begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
         if begin not in text or not (results / source).exists():
             continue
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1]
         report = json.loads((results / source).read_text())["report"]
-        text = f"{head}{begin}\n{readme_block(report, keep)}\n{end}{tail}"
+        text = f"{head}{begin}\n{readme_block(report, columns, keep)}\n{end}{tail}"
     write_text(readme, text)
 
 
