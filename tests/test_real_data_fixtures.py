@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import DATA_ENV, REFERENCE_ENV, REPO_ROOT, configured_path
 
-NODES = ["tests/data/test_kitti_calibration.py",  # 2 of its 4 tests read kitti_tiny
+NODES = ["tests/data/kitti/test_calibration.py",  # 2 of its 4 tests read kitti_tiny
          "tests/networks/test_pose.py::test_posenet_keys_and_count"]  # reads the reference
 
 
