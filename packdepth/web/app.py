@@ -170,17 +170,21 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
                 "max_upload_mb": store.max_upload / 2**20, "max_video_frames": max_video_frames,
                 "video_suffixes": sorted(VIDEO_SUFFIXES)}
 
+    async def receive(job: Job, request: Request, name: str) -> Path:
+        """The request body saved into ``job``'s folder; the job is dropped if that fails."""
+        try:
+            return await store.receive(job, request.stream(), name,
+                                       request.headers.get("content-length"))
+        except BaseException:
+            store.discard(job)
+            raise
+
     @app.post("/api/image")
     async def upload_image(request: Request, name: str = "image", model: str | None = None,
                            camera_height: float | None = positive(),
                            fx: float | None = positive()) -> dict:
         job = store.create("image")
-        try:
-            upload = await store.receive(job, request.stream(), name,
-                                         request.headers.get("content-length"))
-        except BaseException:
-            store.discard(job)
-            raise
+        upload = await receive(job, request, name)
         return await run_image(job, name, model, upload, fx=fx, camera_height=camera_height)
 
     @app.post("/api/examples/{example}")
@@ -203,12 +207,7 @@ def create_app(model: str | Path | None = None, models_dir: str | Path | None = 
                            f"{', '.join(sorted(VIDEO_SUFFIXES))})")
         net = get_model(model)
         job = store.create("video")
-        try:
-            upload = await store.receive(job, request.stream(), name,
-                                         request.headers.get("content-length"))
-        except BaseException:
-            store.discard(job)
-            raise
+        upload = await receive(job, request, name)
 
         def work(job: Job) -> dict:
             info = depth_video(net, job, upload, fx=fx, camera_height=camera_height,
