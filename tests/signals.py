@@ -1,7 +1,9 @@
 """Run ``packdepth`` in a child process and signal it at a known moment (test helper).
 
-A child started by :func:`start` shares the test's session (``start_new_session=False``), so
-SIGINT reaches it as Ctrl-C would (a background job of a shell ignores SIGINT); its stdout and
+A child started by :func:`start` shares the test's session (``start_new_session=False``) and
+starts with SIGINT, SIGTERM and SIGHUP at their defaults, as a terminal's foreground command has
+them, even when the test run itself ignores them (a shell's background job ignores SIGINT,
+``nohup`` ignores SIGHUP, and a child inherits what is ignored); its stdout and
 stderr are pipes, read by :func:`wait_for_line` until a line shows the moment to signal at, and
 :func:`interrupt` signals it and collects the rest.
 """
@@ -45,7 +47,14 @@ def start(args: list[str], cwd: Path, script: str | None = None) -> subprocess.P
         command = [sys.executable, str(path)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([*command, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=False)
+                            stderr=subprocess.PIPE, start_new_session=False,
+                            preexec_fn=_default_signals)
+
+
+def _default_signals() -> None:
+    """In the child before exec: SIGINT, SIGTERM and SIGHUP handled by default."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def wait_for_line(proc: subprocess.Popen, text: str, stream: str = "stdout",

@@ -39,7 +39,7 @@ def test_npz_from_infer_gives_a_picture_and_a_route_in_metres(tmp_path, capsys):
     npz = _npz(tmp_path / "depth" / "f0.npz", frame.depth, True, street_K())
     out = tmp_path / "nav"
     assert main(["navmap", str(npz), "--out", str(out), "--range", "12", "--lateral", "6"]) == 0
-    assert "maps of 1 frames (1 with a route)" in capsys.readouterr().out
+    assert "maps of 1 frame (1 with a route)" in capsys.readouterr().out
     record = json.loads((out / "f0_path.json").read_text())
     path = np.array(record["route"]["path_m"])
     assert path[0].tolist() == [0.0, 0.1] and path[-1, 1] == pytest.approx(11.9)
@@ -89,7 +89,7 @@ def test_a_wall_npz_stops_unless_keep_going(tmp_path, capsys):
     _one_line_error(capsys, "b.npz", "no ground plane")
     assert not out.exists()  # all or nothing: a.npz's map is not left behind
     assert main(["navmap", str(tmp_path / "in"), "--out", str(out), "--keep-going"]) == 0
-    assert "no route in 1 frames" in capsys.readouterr().err
+    assert "no route in 1 frame " in capsys.readouterr().err
     record = json.loads((out / "b_path.json").read_text())
     assert record["route"] is None and record["problem"].startswith("no ground plane")
     assert sorted(p.name for p in out.iterdir()) == ["a_navmap.png", "a_path.json",
