@@ -100,7 +100,7 @@ def _readable_modes(files: list[Path]) -> tuple[list[Path], list[str]]:
 def _folder(path: Path, recursive: bool, exclude: Path | None, stride: int,
             pattern: str | None) -> Iterator[Input]:
     """A folder's videos, and every ``stride``-th of each (sub)folder's images matching
-    ``pattern``; warns when one folder mixes kinds of images (colour frames and depth maps)."""
+    ``pattern``; refuses a folder that mixes kinds of images (colour frames and depth maps)."""
     found = [p for p in list_images(path, recursive, IMAGE_EXTENSIONS + VIDEO_EXTENSIONS,
                                     pattern) if not _inside(p, exclude)]
     if not found:
@@ -112,10 +112,9 @@ def _folder(path: Path, recursive: bool, exclude: Path | None, stride: int,
     kept = set()
     for folder, images in sequences.items():
         mixed = two_kinds(*_readable_modes(images))
-        if mixed:
-            warnings.warn(f"{folder}: images of two kinds: {mixed}; predicting on both (take "
-                          f"one kind with --pattern, e.g. '*{''.join(images[0].suffixes)}')",
-                          stacklevel=4)
+        if mixed:  # colour frames beside depth maps: a network fed both predicts nonsense
+            raise PackdepthError(f"{folder}: images of two kinds: {mixed}; take one kind with "
+                                 f"--pattern, e.g. '*{''.join(images[0].suffixes)}'")
         kept.update(images[::stride])
     for p in found:
         if _kind(p) == "video" or p in kept:
@@ -169,7 +168,7 @@ def expand_inputs(
             taken).
         pattern: a glob the files of folders must match (:func:`~packdepth.data.folder.
             list_images`), e.g. ``*.color.png`` where colour frames and depth maps share a folder
-            (a folder mixing kinds of images is warned about).
+            (a folder mixing kinds of images is refused).
 
     Raises:
         PackdepthError: no paths, a path that does not exist, a folder without images/videos

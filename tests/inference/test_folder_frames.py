@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from packdepth.cli import main
+from packdepth.errors import PackdepthError
 from packdepth.inference.sources import expand_inputs, iter_frames
 from tests.inference.conftest import save_image
 
@@ -46,12 +47,12 @@ def rgbd(tmp_path):
     return folder
 
 
-def test_mixed_kinds_warn_and_a_pattern_picks_the_frames(rgbd):
-    with pytest.warns(UserWarning, match=(
+def test_mixed_kinds_are_refused_and_a_pattern_picks_the_frames(rgbd):
+    with pytest.raises(PackdepthError, match=(
             r"rgbd: images of two kinds: frame-000000.color.png is colour \(RGB\), "
-            r"frame-000000.depth.png is single-channel 16-bit .*; predicting on both \(take one "
-            r"kind with --pattern, e.g. '\*.color.png'\)")):
-        assert len(expand_inputs([rgbd])) == 10
+            r"frame-000000.depth.png is single-channel 16-bit .*; take one kind with "
+            r"--pattern, e.g. '\*.color.png'")):
+        expand_inputs([rgbd])
     picked = expand_inputs([rgbd], pattern="*.color.png", stride=2)
     assert [i.name for i in picked] == [f"frame-{i:06d}.color" for i in (0, 2, 4)]
 
