@@ -66,7 +66,7 @@ def main() -> None:
         f"{'velocity-supervised' if args.velocity else 'self-supervised'}"
     )
     pose = score_pose_net(load_model(result.model_dir / POSE_FILE, kind="pose"), heldout, size)
-    print(f"\n{header}\n\n{scores.table()}")
+    print(f"\n{header}\n\n{scores.table(metric=cfg.loss.metric_scale)}")
     print(f"\npose net on held-out frames (t±1), median error: rotation "
           f"{pose['rotation_deg']:.3f}°, translation direction {pose['direction_deg']:.2f}°")
     per_class = scores.scaled["per_class"]

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         f"{plural(run.result.global_step, 'step')} in {args.minutes:g} min on the synthetic world "
         f"(seed 0), scored on a held-out street (seed {HELDOUT_SEED})."
     )
-    table = scores.table()
+    table = scores.table(metric=cfg.loss.metric_scale)
     write_text(out / "metrics.md", f"{header}\n\n{table}\n")
     write_text(
         out / "metrics.json",

@@ -91,11 +91,14 @@ class Scores:
     metric: dict
     constant: dict
 
-    def table(self) -> str:
-        """A markdown table of the three rows and the protocol line."""
+    def table(self, metric: bool = True) -> str:
+        """A markdown table of the three rows and the protocol line; ``metric``: whether the
+        model was trained to metric scale (else its unscaled row is labelled scale-free)."""
+        unscaled = ("model, metric (no scaling)" if metric
+                    else "model, no scaling (scale-free: trained without speed or depth)")
         rows = {
             "model, median scaling": self.scaled["metrics"],
-            "model, metric (no scaling)": self.metric["metrics"],
+            unscaled: self.metric["metrics"],
             "constant depth, median scaling": self.constant["metrics"],
         }
         columns = (*METRIC_NAMES, "ratio_median")

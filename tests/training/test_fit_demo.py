@@ -25,7 +25,9 @@ def test_demo_writes_metrics_picture_and_model(tmp_path, capsys):
     model, constant = report["model"]["metrics"], report["constant_depth"]
     assert 0 < model["abs_rel"] < 5 and 0 < constant["abs_rel"] < 5
     assert report["model"]["protocol"]["num_images"] == 38  # every held-out frame with neighbours
-    assert "| model, median scaling |" in (out / "metrics.md").read_text()
+    table = (out / "metrics.md").read_text()
+    assert "| model, median scaling |" in table
+    assert "| model, no scaling (scale-free" in table and "metric (no scaling)" not in table
     with Image.open(out / "depth_examples.png") as img:
         assert img.width == 3 * 160 + 2 * 2 and img.height >= 48
     net = load_model(out / "model" / "depth_net.safetensors")
