@@ -10,8 +10,12 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from packdepth.errors import PackdepthError
@@ -80,7 +84,40 @@ def build_server(args: argparse.Namespace):
                      max_upload_mb=args.max_upload_mb, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                             access_log=False, timeout_graceful_shutdown=5)
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    hangup_shuts_down(server)
+    return server
+
+
+def hangup_shuts_down(server) -> None:
+    """Make SIGHUP end ``server`` (a :class:`uvicorn.Server`) as uvicorn ends it on SIGTERM.
+
+    uvicorn takes over SIGINT and SIGTERM while serving: it shuts down gracefully (requests
+    finished, the app's lifespan ended: its temporary folder removed) and then raises the signal
+    again with the handler it found, :func:`packdepth.interrupts.termination_raises`'s under the
+    command line, which reports ``packdepth: terminated (SIGTERM)``. SIGHUP, which uvicorn leaves
+    alone, would raise :class:`~packdepth.interrupts.Terminated` inside its event loop (a
+    traceback logged per task); here it takes the same path as SIGTERM. An ignored SIGHUP
+    (``nohup``) stays ignored; outside the main thread nothing changes (no signals there).
+    """
+    capture = server.capture_signals
+    hangup = getattr(signal, "SIGHUP", None)
+
+    @contextlib.contextmanager
+    def capture_signals() -> Iterator[None]:
+        with capture():
+            previous = signal.getsignal(hangup) if hangup is not None else None
+            take = (previous not in (None, signal.SIG_IGN)
+                    and threading.current_thread() is threading.main_thread())
+            if take:
+                signal.signal(hangup, server.handle_exit)
+            try:
+                yield
+            finally:
+                if take:  # back before uvicorn raises the signals it caught again
+                    signal.signal(hangup, previous)
+
+    server.capture_signals = capture_signals
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,13 +1,15 @@
-"""The models the page finds in a folder, and the model shelf's errors."""
+"""The models the page finds in a folder (each once), and the model shelf's errors."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from packdepth.errors import PackdepthError
 from packdepth.web.models import ModelShelf, find_models
+from tests.inference.conftest import save_model_dir
 
 
 def test_find_models_kinds_depth_and_links(tmp_path: Path, web_models: Path) -> None:
@@ -37,3 +39,26 @@ def test_shelf_names_and_loading(web_models: Path) -> None:
     assert shelf.get(given).metric and not shelf.get("a/model").metric
     with pytest.raises(KeyError):
         shelf.get("nope")
+
+
+def test_same_model_offered_once_and_lightning_checkpoints_skipped(tmp_path: Path) -> None:
+    """``make demo``'s layout: ``model/``, its byte-identical copy ``run/model/`` and the run's
+    Lightning checkpoints → the model once, under the shorter name; another model stays."""
+    import torch
+
+    save_model_dir(tmp_path / "model", pose=False)
+    shutil.copytree(tmp_path / "model", tmp_path / "run" / "model")
+    (tmp_path / "run" / "checkpoints").mkdir()
+    torch.save({"pytorch-lightning_version": "2.4.0", "state_dict": {}},
+               tmp_path / "run" / "checkpoints" / "last.ckpt")
+    shutil.copytree(tmp_path / "model", tmp_path / "other")
+    with open(tmp_path / "other" / "depth_net.safetensors", "r+b") as f:  # same size,
+        f.seek(-4, 2)  # another last weight
+        last = f.read(4)
+        f.seek(-4, 2)
+        f.write(bytes(255 - b for b in last))
+    assert list(find_models(tmp_path)) == ["model", "other"]
+    shelf = ModelShelf(tmp_path / "run" / "model", tmp_path, device="cpu")
+    assert shelf.names() == [(tmp_path / "run" / "model").as_posix(), "other"]  # given: kept
+    (tmp_path / "run" / "model" / "depth_net.safetensors").write_bytes(b"changed")
+    assert list(find_models(tmp_path)) == ["model", "other", "run/model"]

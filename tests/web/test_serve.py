@@ -1,10 +1,12 @@
 """``packdepth serve``: loopback by default, a real server that answers and stops cleanly, and
-one-line errors without a model."""
+one-line errors without a model, SIGHUP and SIGTERM ending it in one line."""
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from packdepth.cli import main
 from packdepth.commands.serve import build_server, is_loopback
+from tests.signals import interrupt, start, wait_for_line
 from tests.web.conftest import running_server, serve_args, server_address
 
 
@@ -55,3 +58,34 @@ def test_no_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixt
                    "demo_out/model after `make demo`) or --models-dir DIR")
     assert main(["serve", "--model", str(tmp_path / "nope")]) == 2
     assert capsys.readouterr().err.strip().endswith("nope: no such model folder or file (--model)")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_termination_signal_stops_the_server_in_one_line(
+        signum: int, web_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real ``packdepth serve`` child: SIGHUP ends it as SIGTERM does (uvicorn's graceful
+    shutdown: the temporary folder removed), one line, exit 128 + the signal, no traceback."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # where the server's folder goes
+    (tmp_path / "tmp").mkdir()
+    with socket.socket() as s:  # a free port, known to the test
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start(["serve", "--models-dir", str(web_models), "--port", str(port), "--device",
+                  "cpu"], cwd=tmp_path)
+    wait_for_line(proc, "packdepth serve: http://")
+    deadline = time.monotonic() + 60
+    while True:  # serving: uvicorn's event loop runs (a signal before it ends the run anyway)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/info", timeout=30) as r:
+                assert json.load(r)["models"] == ["a/model", "b"]
+            break
+        except urllib.error.URLError:
+            assert time.monotonic() < deadline and proc.poll() is None, "not serving"
+            time.sleep(0.1)
+    assert [p.name[:15] for p in (tmp_path / "tmp").iterdir()] == ["packdepth-serve"]
+    out, err = interrupt(proc, signum)
+    name = signal.Signals(signum).name
+    assert proc.returncode == 128 + signum, (out, err)
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert err.strip().splitlines()[-1] == f"packdepth: terminated ({name})", err
+    assert list((tmp_path / "tmp").iterdir()) == []
