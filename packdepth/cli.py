@@ -107,9 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PackdepthError as exc:
         print(f"packdepth: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as exc:
-        name = exc.filename if exc.filename is not None else ""
-        print(f"packdepth: error: {name}: {exc.strerror}", file=sys.stderr)
+    except OSError as exc:  # the system refused a file: one line naming it (not a bug)
+        if exc.strerror is None:
+            raise
+        name = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"packdepth: error: {name}{exc.strerror}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
         line, status = report(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -29,25 +30,93 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     (:func:`remove_temporaries` clears them). The temporary file keeps the target's suffix so
     that writers which pick a format from the extension (PIL, numpy, safetensors) behave as for
     the real name.
+
+    Raises:
+        OSError: of the kind the system gave (errno and strerror kept), naming ``path`` instead
+            of the hidden temporary file or a folder it needed (a file in the way of a folder:
+            ``NotADirectoryError``); folders this call created and the temporary file are
+            removed first.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix, suffix = _temporary_pattern(path.stem, path.suffix)
-    while True:  # as tempfile.mkstemp, but with the umask's permissions (mkstemp: owner only)
-        tmp_path = path.parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
-        try:
-            os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:
-            continue
+    created = _make_folders(path.parent, path)
+    try:
+        tmp_path = _create_temporary(path)
+    except OSError as exc:
+        _remove_empty(created)
+        raise _naming(exc, path) from exc
+    done = False
     try:
         yield tmp_path
         _fsync(tmp_path)
         os.replace(tmp_path, path)
+        done = True
         _fsync(path.parent)
+    except OSError as exc:
+        if _is(exc.filename, tmp_path):
+            raise _naming(exc, path) from exc
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+        if not done:
+            _remove_empty(created)
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty hidden temporary file beside ``path``: as ``tempfile.mkstemp``, but with
+    the umask's permissions (mkstemp: owner only)."""
+    prefix, suffix = _temporary_pattern(path.stem, path.suffix)
+    while True:
+        tmp_path = path.parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp_path
+        except FileExistsError:
+            continue
+
+
+def _make_folders(folder: Path, target: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents for ``target``; returns those created,
+    outermost first (none are left when one fails).
+
+    Raises:
+        NotADirectoryError: naming ``target``: a file is where one of the folders should be.
+        OSError: naming ``target``: any other failure to create one.
+    """
+    missing = [p for p in (folder, *folder.parents) if not p.is_dir()][::-1]
+    created: list[Path] = []
+    for p in missing:
+        try:
+            p.mkdir()
+        except FileExistsError:
+            if p.is_dir():
+                continue  # made meanwhile by another process
+            _remove_empty(created)
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR),
+                                     str(target)) from None
+        except OSError as exc:
+            _remove_empty(created)
+            raise _naming(exc, target) from exc
+        created.append(p)
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (outermost first) where they are empty, innermost first."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _is(name: str | bytes | int | None, path: Path) -> bool:
+    """Whether an ``OSError.filename`` is ``path``."""
+    return isinstance(name, (str, bytes)) and Path(os.fsdecode(name)) == path
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """An ``OSError`` of ``exc``'s kind (the subclass follows the errno), errno and strerror,
+    naming ``target`` (the user's path) instead of a hidden helper path."""
+    return OSError(exc.errno, exc.strerror, str(target))
 
 
 def _fsync(path: Path) -> None:
@@ -103,6 +172,7 @@ def staging_folder(out: str | os.PathLike, prefix: str = ".stage-") -> Iterator[
 
     Raises:
         PackdepthError: ``out`` is a file or cannot be written.
+        OSError: from the block, about a file below the stage: naming that file below ``out``.
     """
     out = Path(out)
     created = not out.exists()
@@ -115,12 +185,23 @@ def staging_folder(out: str | os.PathLike, prefix: str = ".stage-") -> Iterator[
         raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
     try:
         yield stage
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(stage, ignore_errors=True)
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()
+        staged = _staged_name(exc, stage)
+        if staged is not None:  # name the file as it would have appeared, not the hidden one
+            raise _naming(exc, out / staged) from exc
         raise
     shutil.rmtree(stage, ignore_errors=True)
+
+
+def _staged_name(exc: BaseException, stage: Path) -> Path | None:
+    """The path below ``stage`` that an ``OSError`` names, ``None`` for anything else."""
+    if not isinstance(exc, OSError) or not isinstance(exc.filename, (str, bytes)):
+        return None
+    name = Path(os.fsdecode(exc.filename))
+    return name.relative_to(stage) if name.is_relative_to(stage) else None
 
 
 def refuse_replacing(targets: Iterable[Path], inputs: Iterable[Path]) -> None:
@@ -158,11 +239,15 @@ def publish(stage: Path, out: Path, files: Iterable[Path],
 
     Raises:
         PackdepthError: naming the first target that cannot be written.
+        OSError: a move the system refused, naming its target (not the staged file).
     """
     moves = [(p, out / p.relative_to(stage)) for p in files]
     refuse_unplaceable([target for _, target in moves], out)
     refuse_replacing([target for _, target in moves], inputs)
     for staged, target in moves:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+        except OSError as exc:
+            raise _naming(exc, target) from exc
     return [target for _, target in moves]

@@ -149,6 +149,7 @@ def test_inputs_of_another_kind_say_what_pointcloud_takes(drive, tmp_path, capsy
     out = tmp_path / "out" / "c.ply"
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "noise.npz").write_bytes(np.random.default_rng(0).bytes(4096))
     np.savez(tmp_path / "nan.npz", depth=np.full((4, 6), np.nan, np.float32), K=np.eye(3))
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "photo.jpg")
     takes = "pointcloud takes depth files: packdepth infer's .npz (with 'K'), or a 16-bit depth PNG"
@@ -159,7 +160,8 @@ def test_inputs_of_another_kind_say_what_pointcloud_takes(drive, tmp_path, capsy
                                     "--model MODEL"]),
         ([str(tmp_path / "photo.jpg")], ["photo.jpg: an image, not a depth file", takes]),
         ([str(tmp_path / "notes.txt")], ["notes.txt: not a depth file", takes]),
-        ([str(tmp_path / "empty.npz")], ["empty.npz: not a readable .npz file"]),
+        ([str(tmp_path / "empty.npz")], ["empty.npz: empty file, not a NumPy .npz archive"]),
+        ([str(tmp_path / "noise.npz")], ["noise.npz: not a NumPy .npz archive"]),
         ([str(tmp_path / "nan.npz")], ["nan.npz: no valid depth (every pixel is NaN"]),
         ([str(root / "noK0.npz")], ["noK0.npz: no camera intrinsics (this .npz has no 'K'",
                                     "pass --intrinsics FILE"]),
@@ -172,3 +174,21 @@ def test_inputs_of_another_kind_say_what_pointcloud_takes(drive, tmp_path, capsy
         assert main(["pointcloud", *args, "--out", str(out)]) == 2, args
         _one_line_error(capsys, *fragments)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_refused_write_is_one_line_naming_the_output(drive, tmp_path, monkeypatch, capsys):
+    """As in a folder made immutable (chattr +i): the system refuses the hidden temporary file's
+    rename; the message names the user's --out, and nothing is left behind."""
+    import errno
+    import os
+
+    root, _, _ = drive
+
+    def refuse(src, dst):
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(src), None, str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    out = tmp_path / "imm" / "x.ply"
+    assert main(["pointcloud", str(root / "d0.npz"), "--out", str(out), "--no-picture"]) == 2
+    assert capsys.readouterr().err == f"packdepth: error: {out}: {os.strerror(errno.EPERM)}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -15,6 +16,7 @@ from packdepth.io.atomic import (
     remove_temporaries,
     staging_folder,
     write_bytes,
+    write_text,
 )
 
 
@@ -105,3 +107,45 @@ def test_a_target_that_cannot_be_replaced_moves_nothing(tmp_path: Path, obstacle
             write_bytes(path, bytes([i]))
         publish(stage, out, staged)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+
+
+def test_a_file_in_the_way_of_the_folder_is_named_by_the_target(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("a file")
+    for target in (tmp_path / "f" / "x.ply", tmp_path / "f" / "sub" / "x.ply"):
+        with pytest.raises(NotADirectoryError) as info, atomic_path(target):
+            pass
+        assert str(info.value) == f"[Errno {errno.ENOTDIR}] Not a directory: '{target}'"
+    assert (tmp_path / "f").read_text() == "a file"
+
+
+def test_system_errors_about_the_temporary_name_the_target(tmp_path: Path,
+                                                         monkeypatch) -> None:
+    target = tmp_path / "sub" / "d.onnx"
+
+    def refuse(src, dst):
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(src), None, str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(PermissionError) as info:
+        write_text(target, "x")
+    assert (info.value.errno, info.value.strerror) == (errno.EPERM, os.strerror(errno.EPERM))
+    assert info.value.filename == str(target)
+    assert not (tmp_path / "sub").exists()  # no temporary, no folder left behind
+    monkeypatch.undo()
+    with pytest.raises(OSError) as info, atomic_path(tmp_path / "b.bin") as tmp:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+    assert info.value.filename == str(tmp_path / "b.bin") and info.value.errno == errno.ENOSPC
+    other = tmp_path / "input.png"  # errors about the user's other files stay as they are
+    with pytest.raises(FileNotFoundError) as info, atomic_path(tmp_path / "c.bin"):
+        other.read_bytes()
+    assert info.value.filename == str(other)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_errors_below_a_stage_name_the_published_path(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(OSError) as info, staging_folder(out) as stage:
+        bad = stage / "v" / "1.npz"
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(bad))
+    assert info.value.filename == str(out / "v" / "1.npz") and info.value.errno == errno.EIO
+    assert not out.exists()
