@@ -25,6 +25,7 @@ from packdepth.inference.sources import (
     frame_intrinsics,
     iter_frames,
 )
+from packdepth.io.npz import read_npz
 
 
 @dataclass
@@ -130,11 +131,7 @@ def read_depth_npz(path: Path) -> tuple[np.ndarray, np.ndarray, bool]:
     Raises:
         PackdepthError: unreadable, no ``depth``, no ``K`` or of the wrong shapes.
     """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: np.asarray(data[k]) for k in data.files}
-    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
-        raise PackdepthError(f"{path}: not a readable .npz file ({exc or 'empty'})") from None
+    arrays = read_npz(path)
     if "depth" not in arrays or arrays["depth"].ndim != 2:
         raise PackdepthError(f"{path}: no [H,W] 'depth' array (found {sorted(arrays)})")
     if "K" not in arrays or arrays["K"].shape != (3, 3):

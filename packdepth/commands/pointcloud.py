@@ -162,9 +162,11 @@ def _npz_fields(path: Path) -> tuple[np.ndarray | None, bool | None]:
 
     if path.suffix.lower() != ".npz":
         return None, None
-    with np.load(path, allow_pickle=False) as data:
-        K = np.asarray(data["K"], np.float64) if "K" in data.files else None
-        metric = bool(data["metric"]) if "metric" in data.files else None
+    from packdepth.io.npz import read_npz
+
+    fields = read_npz(path, keys=("K", "metric"))
+    K = fields["K"].astype(np.float64) if "K" in fields else None
+    metric = bool(fields["metric"]) if "metric" in fields else None
     if K is not None and (K.shape != (3, 3) or not np.isfinite(K).all()):
         raise PackdepthError(f"{path}: 'K' must be a finite [3,3] array, got shape {K.shape}")
     return K, metric

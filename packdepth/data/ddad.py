@@ -32,6 +32,7 @@ from packdepth.data.intrinsics import check_intrinsics, intrinsics_at
 from packdepth.data.kitti.velodyne import sparse_depth_map
 from packdepth.data.sequence import FrameRecord, SequenceDataset, samples_from_sequence
 from packdepth.errors import PackdepthError
+from packdepth.io.npz import read_npz
 
 SCENE_DATASET = "scene_dataset_v1.0.json"
 SPLITS = {"train": "0", "val": "1", "test": "2", "train_overfit": "3"}
@@ -90,11 +91,7 @@ def lidar_depth_map(
     Args:
         size: ``(width, height)`` of the camera image.
     """
-    try:
-        with np.load(npz_path) as npz:
-            points = np.asarray(npz["data"], np.float64)
-    except (OSError, ValueError, KeyError) as exc:
-        raise PackdepthError(f"{npz_path}: not a point cloud .npz ({exc})") from None
+    points = read_npz(npz_path, keys=("data",), required=("data",))["data"].astype(np.float64)
     if points.ndim != 2 or points.shape[1] < 3:
         raise PackdepthError(f"{npz_path}: expected N x 3+ points, got {points.shape}")
     T = np.linalg.inv(T_world_cam) @ T_world_lidar

@@ -35,6 +35,7 @@ from packdepth.data.kitti.layout import frame_name, gt_depth_path, read_depth_pn
 from packdepth.data.kitti.splits import SplitEntry
 from packdepth.data.kitti.velodyne import velodyne_depth_map
 from packdepth.errors import PackdepthError
+from packdepth.io.npz import read_npz
 
 GT_ANNOTATED = "annotated"
 GT_VELODYNE = "velodyne"
@@ -90,13 +91,7 @@ def read_prediction(path: str | os.PathLike) -> np.ndarray:
         if mode not in ("I;16", "I;16B", "I"):
             raise PackdepthError(f"{path}: expected a 16-bit depth PNG (metres x 256), got {mode}")
         return read_depth_png(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "depth" not in data.files:
-                raise PackdepthError(f"{path}: no 'depth' array (found {sorted(data.files)})")
-            depth = np.asarray(data["depth"], dtype=np.float32)
-    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
-        raise PackdepthError(f"{path}: not a readable .npz file ({exc})") from None
+    depth = read_npz(path, keys=("depth",), required=("depth",))["depth"].astype(np.float32)
     while depth.ndim > 2 and depth.shape[0] == 1:
         depth = depth[0]
     if depth.ndim != 2 or depth.size == 0:

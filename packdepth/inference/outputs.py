@@ -35,6 +35,7 @@ from packdepth.errors import PackdepthError
 from packdepth.evaluation.depth import read_prediction
 from packdepth.inference.predict import DepthResult
 from packdepth.io.atomic import atomic_path
+from packdepth.io.npz import read_npz
 from packdepth.io.viz import colorize_depth, panel, save_png
 
 #: Per-frame formats and the suffix each adds to the frame's output stem.
@@ -70,13 +71,13 @@ def read_result(path: str | Path) -> DepthResult:
     depth = read_prediction(path)
     K, metric = None, path.suffix.lower() == ".png"
     if path.suffix.lower() == ".npz":
+        fields = read_npz(path, keys=("K", "metric"))
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if "K" in data.files:
-                    K = np.asarray(data["K"], dtype=np.float64)
-                if "metric" in data.files:
-                    metric = bool(data["metric"])
-        except (OSError, ValueError, TypeError) as exc:
+            if "K" in fields:
+                K = fields["K"].astype(np.float64)
+            if "metric" in fields:
+                metric = bool(fields["metric"])
+        except (ValueError, TypeError) as exc:
             raise PackdepthError(f"{path}: unreadable 'K' or 'metric' ({exc})") from None
     if K is not None and (K.shape != (3, 3) or not np.isfinite(K).all()):
         raise PackdepthError(f"{path}: 'K' must be a finite [3,3] array, got shape {K.shape}")

@@ -78,7 +78,7 @@ def test_relative_depth_needs_a_camera_height_and_images_need_a_model(tmp_path, 
                     "packdepth infer --intrinsics FILE", "--model MODEL --intrinsics FILE")
     (tmp_path / "empty.npz").write_bytes(b"")
     assert main(["navmap", str(tmp_path / "empty.npz"), "--out", str(tmp_path / "n4")]) == 2
-    _one_line_error(capsys, "empty.npz: not a readable .npz file")
+    _one_line_error(capsys, "empty.npz: empty file, not a NumPy .npz archive")
 
 
 def test_a_wall_npz_stops_unless_keep_going(tmp_path, capsys):
