@@ -106,7 +106,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pattern", help="folders: take the files matching this glob, e.g. "
                    "'*.color.png' where colour frames and depth maps share the folder")
     p.add_argument("--max-frames", type=positive_int, default=None,
-                   help="at most N frames per video")
+                   help="at most N frames of each video (videos only: images and folders of "
+                   "images are all taken; thin them with --stride or --pattern)")
     p.add_argument("--poses", action="store_true",
                    help="also write the pose network's camera trajectory per sequence (each "
                    "video; all images together): poses_kitti.txt, poses_relative.txt, poses.json")
@@ -162,6 +163,9 @@ def run(args: argparse.Namespace) -> int:
             check_pose_net(model)  # before the inputs' name clashes are warned about
         inputs = expand_inputs(args.inputs, recursive=args.recursive, exclude=args.out,
                                stride=args.stride, pattern=args.pattern)  # once: one warning
+        if args.max_frames is not None and not any(i.kind == "video" for i in inputs):
+            print("packdepth: warning: --max-frames applies to videos; no INPUT is one (images "
+                  "and folders: use --stride or --pattern)", file=sys.stderr)
         trajectories = sequence_trajectories(
             model, inputs, out=args.out, stride=args.stride,
             max_frames=args.max_frames) if args.poses else []

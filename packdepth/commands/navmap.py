@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=positive_int, default=1,
                    help="every N-th frame of videos and every N-th image of folders")
     p.add_argument("--max-frames", type=positive_int, default=None,
-                   help="at most N frames per video")
+                   help="at most N frames of each video (videos only: images and folders of "
+                   "images are all taken; thin them with --stride)")
     p.add_argument("--keep-going", action="store_true",
                    help="draw and record images without a route instead of stopping")
     p.add_argument("--credit", default=None, help="small print on every picture")

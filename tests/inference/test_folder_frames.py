@@ -69,3 +69,19 @@ def test_infer_cli_stride_and_pattern_on_a_folder(model_dir, rgbd, tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert err == (f"packdepth: error: {rgbd}: none of its 10 images matches the pattern "
                    "'*.jpg' (e.g. frame-000000.color.png)")
+
+
+def test_max_frames_without_a_video_is_warned_about(tmp_path, model_dir, make_video, capsys):
+    for i in range(3):
+        save_image(tmp_path / "f" / f"{i}.png", 32, 48, seed=i)
+    options = ["--max-frames", "1", "--save", "npz", "--device", "cpu", "--threads", "1"]
+    folder = ["infer", str(model_dir), str(tmp_path / "f")]
+    assert main([*folder, *options, "--out", str(tmp_path / "o1")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("packdepth: warning: --max-frames applies to videos") == 1
+    assert "use --stride or --pattern" in err
+    assert len(list((tmp_path / "o1").glob("*.npz"))) == 3  # the folder is taken whole
+    make_video(tmp_path / "v.mp4", frames=3)
+    assert main([*folder, str(tmp_path / "v.mp4"), *options, "--out", str(tmp_path / "o2")]) == 0
+    assert "--max-frames" not in capsys.readouterr().err
+    assert len(list((tmp_path / "o2" / "v").glob("*.npz"))) == 1
