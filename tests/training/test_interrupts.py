@@ -8,24 +8,13 @@ these run real commands in child processes and signal them after their first tra
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from packdepth.data.synthetic import SynthParams, render_sequence, write_dataset
+from packdepth.data.synthetic import SynthParams, write_dataset
 from tests.signals import interrupt, start, wait_for_line
 
 PROGRESS = ["--set", "trainer.progress_every_steps=1"]  # a line per step on the pipe
-
-
-@pytest.fixture(scope="module")
-def frames(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("frames")
-    for f in render_sequence(SynthParams(height=60, width=200, frames=6, seed=7)):
-        Image.fromarray(f.rgb).save(folder / f"img_{f.index}.png")
-    (folder.parent / "cam.yaml").write_text("fx: 115.0\nfy: 115.0\ncx: 99.5\ncy: 29.5\n")
-    return folder
 
 
 @pytest.mark.parametrize(("signum", "status", "line"), [

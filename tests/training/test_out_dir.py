@@ -11,22 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from PIL import Image
-
 from packdepth.cli import main
-from packdepth.data.synthetic import SynthParams, render_sequence, write_dataset
+from packdepth.data.synthetic import SynthParams, write_dataset
 
 TINY = ["--size", "24x80", "--minutes", "0.05", "--set", "trainer.progress_bar=false"]
-
-
-@pytest.fixture(scope="module")
-def frames(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("frames")
-    for f in render_sequence(SynthParams(height=60, width=200, frames=6, seed=7)):
-        Image.fromarray(f.rgb).save(folder / f"img_{f.index}.png")
-    (folder.parent / "cam.yaml").write_text("fx: 115.0\nfy: 115.0\ncx: 99.5\ncy: 29.5\n")
-    return folder
 
 
 def _fit(frames: Path, out: Path, *extra: str) -> int:
