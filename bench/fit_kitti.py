@@ -17,8 +17,9 @@ from pathlib import Path
 from record import save_result
 
 from packdepth.data.kitti.splits import SplitEntry
-from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
+from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol
 from packdepth.evaluation.report import evaluate_depth, model_predictor
+from packdepth.evaluation.tables import markdown_table
 from packdepth.io.checkpoints import load_model, model_file
 from packdepth.training.fit import fit
 from packdepth.training.synthetic_recipe import ConstantDepth

@@ -20,8 +20,8 @@ from packdepth.evaluation.metrics import (
     aggregate_metrics,
     depth_metrics,
     depth_metrics_by_class,
-    format_table,
 )
+from packdepth.evaluation.tables import format_table
 from packdepth.text import plural
 
 #: ``predict(entry, index) -> (depth [H,W] or [1,1,H,W], label)``; the label (usually a file

@@ -20,9 +20,10 @@ from packdepth.config import load_config, recipe
 from packdepth.data.factory import build_dataset
 from packdepth.data.kitti.splits import SplitEntry, read_split
 from packdepth.data.synthetic import SynthParams, write_dataset
-from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol, markdown_table
+from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol
 from packdepth.evaluation.pose import frame_pair_errors
 from packdepth.evaluation.report import evaluate_depth, model_predictor, protocol_line
+from packdepth.evaluation.tables import markdown_table
 from packdepth.io.checkpoints import DEPTH_FILE, check_model_files, load_model
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import TrainResult, train

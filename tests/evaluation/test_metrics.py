@@ -15,9 +15,9 @@ from packdepth.evaluation.metrics import (
     crop_mask,
     depth_metrics,
     depth_metrics_by_class,
-    format_table,
     resize_prediction,
 )
+from packdepth.evaluation.tables import format_table
 
 GT = np.array([[2.0, 4.0], [8.0, 0.0]])  # 0 = no ground truth
 
