@@ -10,8 +10,9 @@ Usage::
 
 **Networks.** Every cell (network x input size x batch x variant) is built first, with the same
 random weights (seed 0), then timed in rounds: each round runs every cell once, in a fixed
-order, so that the machine's load hits all cells alike; a cell's figure is its median over
-rounds (slow cells stop after ``--slow-rounds``). Variants:
+order, so that the machine's load hits all cells alike; a cell's figure is its fastest round
+(other jobs only ever add time; every round's time is kept in the results file; slow cells stop
+after ``--slow-rounds``). Variants:
 
 - ``plain``: the reference layers (PackNet's Conv3d packing, NCHW) under ``inference_mode``:
   the function of packnet-sfm's / monodepth2's layers (``tests/io`` parity tests);
@@ -42,7 +43,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -204,8 +204,9 @@ def network_rows(args: argparse.Namespace) -> list[dict]:
         print(f"round {round_index + 1}/{args.rounds}, load {load_average()}", file=sys.stderr,
               flush=True)
     for cell in cells:
-        ms = 1000.0 * statistics.median(cell["times"]) / cell["row"]["batch"]
+        ms = 1000.0 * min(cell["times"]) / cell["row"]["batch"]
         cell["row"][f"{cell['variant']}_ms"] = ms
+        cell["row"][f"{cell['variant']}_times_s"] = cell["times"]
         cell["row"][f"{cell['variant']}_repeats"] = len(cell["times"])
     for row in rows:
         if row["network"].startswith("PackNet") and "default_ms" in row:
@@ -249,7 +250,7 @@ def measure(args: argparse.Namespace, header: str) -> tuple[list[dict], str]:
     """The network rows, then the end-to-end rows; and the protocol line."""
     rows = network_rows(args)
     protocol = (f"{header}, after the networks {load_average()}; random weights (seed 0), "
-                f"random images; median of {args.rounds} alternating rounds ({args.slow_rounds} "
+                f"random images; fastest of {args.rounds} alternating rounds ({args.slow_rounds} "
                 f"for cells over {args.slow_seconds:g} s); ms per image = batch time / batch; "
                 "fused = default for PackNet (the same network); peak RSS: VmHWM of one fresh "
                 f"process per cell ({', '.join(sorted(f'{s} b{b}' for s, b in args.rss_cases))})")
