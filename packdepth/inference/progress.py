@@ -58,9 +58,10 @@ class Progress:
         print(f"{self.desc}: {self.done}{total} frames ({rate:.1f} frames/s)",
               file=self.stream, flush=True)
 
-    def close(self) -> None:
-        """Remove the bar, or print the final line (if not just printed)."""
+    def close(self, finished: bool = True) -> None:
+        """Remove the bar, or print the final line (if not just printed); a run that stopped on
+        an error (``finished=False``) prints none, so that its error is the one line shown."""
         if self.bar is not None:
             self.bar.close()
-        elif self.enabled and self.done % self.every:
+        elif self.enabled and finished and self.done % self.every:
             self._line()

@@ -215,6 +215,7 @@ class _Run:
     def run(self) -> None:
         """Predict every frame, writing while the network runs (one writer thread)."""
         batch: list[Frame] = []
+        finished = False  # an error is the one line shown: no final progress line then
         self.pool, self.pending = ThreadPoolExecutor(1, "packdepth-writer"), deque()
         try:
             for frame in self.frames_of_all():
@@ -226,13 +227,14 @@ class _Run:
                 self.flush(batch)
             while self.pending:
                 self.pending.popleft().result()
+            finished = True
         finally:
             for future in self.pending:
                 future.cancel()
             self.pool.shutdown(wait=True)
             for state in self.states.values():
                 state.close()
-            self.progress.close()
+            self.progress.close(finished)
 
 
 def check_outputs(items: Sequence[Input], save: tuple[str, ...] | None) -> None:

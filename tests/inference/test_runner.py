@@ -150,6 +150,13 @@ def test_bad_inputs_stop_with_one_line_and_leave_nothing(model_dir, make_video, 
     assert "3.png" in capsys.readouterr().err
     assert files_below(out) == ["0.npz", "1.npz", "2.npz", "keep.txt"]
 
+    late = tmp_path / "late"  # the bad file after some frames are done: still only the error
+    for i in range(5):
+        save_image(late / f"{i}.png", 30, 40, seed=i)
+    (late / "5.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main([*run, str(late), "--out", str(tmp_path / "o3"), "--batch", "2"]) == 2
+    one_line_error(capsys, "5.png")
+
     empty = make_video(tmp_path / "empty.avi", frames=0)  # a video stream without frames
     (tmp_path / "junk.mp4").write_bytes(b"not a video at all")
     for video, needle in ((empty, "no frames"), (tmp_path / "junk.mp4", "not a readable video")):
