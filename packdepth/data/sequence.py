@@ -160,8 +160,11 @@ class SequenceDataset(Dataset):
         if height <= 0 or width <= 0:
             raise PackdepthError(f"{source}: output size must be positive, got {height}x{width}")
         if not samples:
+            span = max(0, *offsets) - min(0, *offsets) + 1
             raise PackdepthError(
-                f"{source}: no frame has all its context frames (offsets {tuple(offsets)})"
+                f"{source}: no frame has all its context frames (offsets {tuple(offsets)}): a "
+                f"sequence needs at least {span} usable frames in a row (after stride and "
+                "dropping static frames)"
             )
         self.samples = list(samples)
         self.offsets = tuple(int(o) for o in offsets)
