@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from packdepth.apps.navmap_draw import draw_navmap
 from packdepth.apps.route import NoRoute, Route, plan_route
 from packdepth.errors import PackdepthError
 from packdepth.inference.video import DepthVideoWriter
-from packdepth.io.atomic import publish, write_text
+from packdepth.io.atomic import make_stage, publish, write_text
 from packdepth.io.viz import save_png
 
 
@@ -130,12 +129,8 @@ class _Staged:
     """Files written in a hidden folder inside ``out``, moved into ``out`` on :meth:`publish`."""
 
     def __init__(self, out: Path) -> None:
-        self.out, self.created = out, not out.exists()
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            self.stage = Path(tempfile.mkdtemp(prefix=".navmap-", dir=out))
-        except OSError as exc:
-            raise PackdepthError(f"{out}: cannot write the output folder ({exc})") from None
+        self.out = out
+        self.stage, self.created = make_stage(out, ".navmap-")
         self.files: list[Path] = []
 
     def path(self, name: str) -> Path:

@@ -162,6 +162,22 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def make_stage(out: Path, prefix: str) -> tuple[Path, bool]:
+    """A new hidden folder inside ``out`` (created if missing) and whether ``out`` was created.
+
+    Raises:
+        PackdepthError: ``out`` is a file or cannot be written.
+    """
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=out)), created
+    except FileExistsError:
+        raise PackdepthError(f"{out}: not a folder (the output folder)") from None
+    except OSError as exc:
+        raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
+
+
 @contextlib.contextmanager
 def staging_folder(out: str | os.PathLike, prefix: str = ".stage-") -> Iterator[Path]:
     """A hidden folder inside ``out`` for the files of a run that must appear all or none.
@@ -175,14 +191,7 @@ def staging_folder(out: str | os.PathLike, prefix: str = ".stage-") -> Iterator[
         OSError: from the block, about a file below the stage: naming that file below ``out``.
     """
     out = Path(out)
-    created = not out.exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
-    except FileExistsError:
-        raise PackdepthError(f"{out}: not a folder (the output folder)") from None
-    except OSError as exc:
-        raise PackdepthError(f"{out}: cannot write the output folder ({exc.strerror})") from None
+    stage, created = make_stage(out, prefix)
     try:
         yield stage
     except BaseException as exc:

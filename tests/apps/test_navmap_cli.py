@@ -58,6 +58,10 @@ def test_an_unreachable_goal_is_one_line_exit_2_and_nothing_written(tmp_path, ca
     assert main(["navmap", str(npz), "--out", str(out), "--goal", "9.5,0.5"]) == 2
     _one_line_error(capsys, "f0.npz", "goal (9.5, 0.5) m is unreachable")
     assert not out.exists()
+    out.write_text("mine")  # a file where the output folder goes: infer's message, file kept
+    assert main(["navmap", str(npz), "--out", str(out)]) == 2
+    _one_line_error(capsys, f"{out}: not a folder (the output folder)")
+    assert out.read_text() == "mine"
 
 
 def test_relative_depth_needs_a_camera_height_and_images_need_a_model(tmp_path, capsys):
