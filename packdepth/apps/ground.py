@@ -9,8 +9,8 @@ driving", CVPR 2014; Xue et al., "Toward hierarchical self-supervised monocular 
 estimation for autonomous driving applications", IROS 2020; Wagstaff & Kelly, "Self-supervised
 scale recovery for monocular depth and egomotion estimation", IROS 2021).
 
-The fit (:func:`fit_ground`), in the camera frame (x right, y down, z forward,
-:mod:`packdepth.geometry.camera`):
+The fit (:func:`fit_ground`; its steps in :mod:`packdepth.apps.ground_ransac`), in the camera
+frame (x right, y down, z forward, :mod:`packdepth.geometry.camera`):
 
 1. Candidates: pixels with positive finite depth whose ray points at least
    ``min_angle_deg`` below the optical axis (``y / z > tan(min_angle_deg)``): the lower part of
@@ -37,15 +37,13 @@ horizontal, or a plane that is not below the camera.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.linear_model import LinearRegression, RANSACRegressor
 
+from packdepth.apps.ground_ransac import band, candidates, plane, ransac_inliers, steep_plane, tilt
 from packdepth.arrays import to_numpy
 from packdepth.geometry import backproject
 
@@ -125,7 +123,7 @@ class GroundFit:
     @property
     def tilt_deg(self) -> float | None:
         """Angle between the plane and the camera's x-z plane (degrees)."""
-        return None if self.normal is None else _tilt(np.asarray(self.normal))
+        return None if self.normal is None else tilt(np.asarray(self.normal))
 
     def describe(self) -> str:
         """One line: the scale and fit, or why there is none."""
@@ -163,73 +161,6 @@ def camera_points(depth: np.ndarray | torch.Tensor, K: np.ndarray | torch.Tensor
     return pts[0].permute(1, 2, 0).numpy()
 
 
-def _candidates(points: np.ndarray, opts: GroundOptions) -> np.ndarray:
-    flat = points.reshape(-1, 3)
-    z = flat[:, 2]
-    ok = np.isfinite(flat).all(1) & (z > 0)
-    ok[ok] &= flat[ok, 1] > z[ok] * math.tan(math.radians(opts.min_angle_deg))
-    chosen = flat[ok]
-    if len(chosen) > opts.max_points:
-        rng = np.random.default_rng(opts.seed)
-        chosen = chosen[np.sort(rng.choice(len(chosen), opts.max_points, replace=False))]
-    return chosen
-
-
-def _tilt_ok(max_tilt_deg: float):
-    limit = math.tan(math.radians(max_tilt_deg))
-
-    def valid(estimator: LinearRegression, X: np.ndarray, y: np.ndarray) -> bool:
-        a, b = estimator.coef_  # y = a x + b z + c: normal ∝ (a, -1, b)
-        return bool(math.hypot(a, b) <= limit)
-
-    return valid
-
-
-def _ransac_inliers(pts: np.ndarray, opts: GroundOptions) -> np.ndarray | None:
-    """Boolean inlier mask of the RANSAC plane ``y = a x + b z + c``, or ``None``."""
-    guess = float(np.median(pts[:, 1]))
-    ransac = RANSACRegressor(
-        LinearRegression(), min_samples=3, residual_threshold=opts.threshold * guess,
-        is_model_valid=_tilt_ok(opts.max_tilt_deg), max_trials=opts.max_trials,
-        random_state=opts.seed,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        try:
-            ransac.fit(pts[:, [0, 2]], pts[:, 1])
-        except ValueError:  # no valid consensus set in max_trials
-            return None
-    return ransac.inlier_mask_
-
-
-def _band(pts: np.ndarray, mask: np.ndarray, opts: GroundOptions) -> np.ndarray:
-    """The points within ``refit_band x threshold`` (orthogonal distance) of the plane through
-    the RANSAC inliers ``mask``: the set the least-squares refit uses."""
-    centre, normal, _ = _plane(pts[mask])
-    width = opts.refit_band * opts.threshold * float(np.median(pts[:, 1]))
-    return np.abs((pts - centre) @ normal) < width
-
-
-def _plane(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Total least squares: centroid, unit normal pointing up (-y), singular values."""
-    centre = pts.mean(0)
-    _, spread, axes = np.linalg.svd(pts - centre, full_matrices=False)
-    return centre, (axes[2] if axes[2][1] < 0 else -axes[2]), spread
-
-
-def _tilt(normal: np.ndarray) -> float:
-    return math.degrees(math.acos(min(1.0, -float(normal[1]))))
-
-
-def _steep_plane(pts: np.ndarray, opts: GroundOptions) -> float | None:
-    """The tilt (degrees) of one plane holding most candidates, when it is too steep for ground
-    (so that the message can say so), else ``None``."""
-    centre, normal, _ = _plane(pts)
-    near = np.abs((pts - centre) @ normal) < opts.threshold * float(np.median(pts[:, 1]))
-    tilt = _tilt(normal)
-    return tilt if near.mean() >= 0.5 and tilt > opts.max_tilt_deg else None
-
-
 def fit_ground(points: np.ndarray, camera_height: float = KITTI_CAMERA_HEIGHT,
                options: GroundOptions | None = None) -> GroundFit:
     """Fit the ground plane to camera-frame points (see the module docstring for the method).
@@ -250,11 +181,13 @@ def fit_ground(points: np.ndarray, camera_height: float = KITTI_CAMERA_HEIGHT,
         raise ValueError(f"camera height: must be a positive number of metres, got "
                          f"{camera_height}")
     opts = options or GroundOptions()
-    pts = _candidates(np.asarray(points, np.float64), opts)
+    pts = candidates(np.asarray(points, np.float64), opts.min_angle_deg, opts.max_points,
+                     opts.seed)
     n = len(pts)
 
     def none(reason: str, inliers: int = 0) -> GroundFit:
-        steep = _steep_plane(pts, opts) if n >= opts.min_inliers else None
+        steep = (steep_plane(pts, opts.threshold, opts.max_tilt_deg)
+                 if n >= opts.min_inliers else None)
         if steep is not None:  # the clearer message: most points on one steep plane
             reason = (f"the points lie on a plane tilted {steep:.0f}° from horizontal (a wall "
                       f"or slope; at most {opts.max_tilt_deg:g}°)")
@@ -262,20 +195,20 @@ def fit_ground(points: np.ndarray, camera_height: float = KITTI_CAMERA_HEIGHT,
 
     if n < opts.min_inliers:
         return none(f"too few points below the horizon ({n}, need {opts.min_inliers})")
-    mask = _ransac_inliers(pts, opts)
+    mask = ransac_inliers(pts, opts.threshold, opts.max_tilt_deg, opts.max_trials, opts.seed)
     if mask is None:
         return none(f"no plane within {opts.max_tilt_deg:g}° of horizontal")
-    inl = pts[_band(pts, mask, opts)]
+    inl = pts[band(pts, mask, opts.refit_band * opts.threshold)]
     if len(inl) < max(opts.min_inliers, opts.min_inlier_ratio * n):
         return none(f"too little ground: {len(inl)} of {n} points on the best plane "
                     f"(need {opts.min_inliers} and {opts.min_inlier_ratio:.0%})", len(inl))
-    centre, normal, spread = _plane(inl)
+    centre, normal, spread = plane(inl)
     if spread[1] < opts.min_spread * spread[0]:
         return none("the plane's points lie along a line (a wall or one row), not over an area",
                     len(inl))
-    tilt = _tilt(normal)
-    if tilt > opts.max_tilt_deg:
-        return none(f"the plane is tilted {tilt:.0f}° from horizontal (at most "
+    slope = tilt(normal)
+    if slope > opts.max_tilt_deg:
+        return none(f"the plane is tilted {slope:.0f}° from horizontal (at most "
                     f"{opts.max_tilt_deg:g}°)", len(inl))
     height = float(-normal @ centre)
     if not height > 0:
