@@ -25,8 +25,10 @@ first frame is kept for all its frames, so that one colour means one distance al
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +39,9 @@ from packdepth.inference.predict import DepthResult
 from packdepth.io.atomic import atomic_path
 from packdepth.io.npz import read_npz
 from packdepth.io.viz import colorize_depth, panel, save_png
+
+if TYPE_CHECKING:
+    from packdepth.inference.sources import Input
 
 #: Per-frame formats and the suffix each adds to the frame's output stem.
 FRAME_SUFFIXES = {"npz": ".npz", "png16": ".png", "viz": "_depth.png", "panel": "_panel.png"}
@@ -168,3 +173,24 @@ def parse_formats(text: str | Sequence[str] | None) -> tuple[str, ...] | None:
         raise PackdepthError(f"--save: unknown format {unknown[0]!r} (choose from "
                              f"{', '.join(FORMATS)})" if unknown else "--save: no format given")
     return tuple(dict.fromkeys(names))
+
+
+def check_outputs(items: Sequence[Input], save: tuple[str, ...] | None) -> None:
+    """Say which inputs a ``save`` list writes nothing for: ``video`` alone applies to videos
+    only, so image inputs would get no file.
+
+    Raises:
+        PackdepthError: every input is an image (the run would write nothing). With videos
+            among them, a warning names the images left without output instead.
+    """
+    if save is None or any(f in FRAME_SUFFIXES for f in save):
+        return
+    images = sum(i.kind == "image" for i in items)
+    if not images:
+        return
+    applies = (f"--save {','.join(save)} applies to video inputs; images take "
+               f"{', '.join(FRAME_SUFFIXES)}")
+    if images == len(items):
+        raise PackdepthError(f"nothing to write for image inputs: {applies}")
+    warnings.warn(f"nothing is written for {images} image input{'s' * (images > 1)}: {applies}",
+                  stacklevel=3)

@@ -26,8 +26,8 @@ from packdepth.data.intrinsics import Intrinsics, load_intrinsics
 from packdepth.errors import PackdepthError
 from packdepth.inference.model import Model
 from packdepth.inference.outputs import (
-    FRAME_SUFFIXES,
     ColourRange,
+    check_outputs,
     depth_colours,
     frame_paths,
     parse_formats,
@@ -235,27 +235,6 @@ class _Run:
             for state in self.states.values():
                 state.close()
             self.progress.close(finished)
-
-
-def check_outputs(items: Sequence[Input], save: tuple[str, ...] | None) -> None:
-    """Say which inputs a ``save`` list writes nothing for: ``video`` alone applies to videos
-    only, so image inputs would get no file.
-
-    Raises:
-        PackdepthError: every input is an image (the run would write nothing). With videos
-            among them, a warning names the images left without output instead.
-    """
-    if save is None or any(f in FRAME_SUFFIXES for f in save):
-        return
-    images = sum(i.kind == "image" for i in items)
-    if not images:
-        return
-    applies = (f"--save {','.join(save)} applies to video inputs; images take "
-               f"{', '.join(FRAME_SUFFIXES)}")
-    if images == len(items):
-        raise PackdepthError(f"nothing to write for image inputs: {applies}")
-    warnings.warn(f"nothing is written for {images} image input{'s' * (images > 1)}: {applies}",
-                  stacklevel=3)
 
 
 def infer(
