@@ -20,6 +20,7 @@ from packdepth.errors import PackdepthError
 from packdepth.io.checkpoints import save_model
 from packdepth.networks import ResNetDepth
 from packdepth.training.config import TRAIN_MIN_SIZE
+from tests.cli_checks import one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +28,6 @@ def world(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("world")
     write_dataset(root, SynthParams(height=40, width=120, frames=4, seed=5), sequences=1)
     return root
-
-
-def _one_line_error(capsys, *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def test_size_helper_names_the_option_and_the_bound() -> None:
@@ -64,16 +57,16 @@ def test_eval_runs_a_resnet_at_tiny_sizes(world, tmp_path, size, capsys) -> None
 
 def test_training_sizes_below_the_minimum_are_one_line(world, tmp_path, capsys) -> None:
     assert main(["fit", str(world), "--out", str(tmp_path / "f"), "--size", "8x80"]) == 2
-    _one_line_error(capsys, "--size: 8x80 is too small", f"at least {TRAIN_MIN_SIZE} pixels")
+    one_line_error(capsys, "--size: 8x80 is too small", f"at least {TRAIN_MIN_SIZE} pixels")
     assert main(["demo", "--out", str(tmp_path / "d"), "--size", "15x80"]) == 2
-    _one_line_error(capsys, "--size: 15x80", f"at least {TRAIN_MIN_SIZE}")
+    one_line_error(capsys, "--size: 15x80", f"at least {TRAIN_MIN_SIZE}")
     config = ["train", str(CONFIG_DIR / "synthetic_cpu.yaml"), "--set", f"data.root={world}",
               "--set", f"trainer.out_dir={tmp_path / 'r'}"]
     assert main([*config, "--set", "data.height=8"]) == 2
-    _one_line_error(capsys, "data.height/data.width: 8x320 is too small")
+    one_line_error(capsys, "data.height/data.width: 8x320 is too small")
     assert main([*config, "--set", "data.height=16", "--set", "data.width=16",
                  "--set", "trainer.batch_size=1", "--set", "model.pose={name: PoseResNet}"]) == 2
-    _one_line_error(capsys, "16x16 with trainer.batch_size=1", "PoseResNet")
+    one_line_error(capsys, "16x16 with trainer.batch_size=1", "PoseResNet")
     assert main(["synth", str(tmp_path / "s"), "--height", "4", "--quiet"]) == 2
-    _one_line_error(capsys, "--height/--width: 4x640 is too small: at least 8 pixels")
+    one_line_error(capsys, "--height/--width: 4x640 is too small: at least 8 pixels")
     assert not any(tmp_path.iterdir())  # nothing written by any of them

@@ -15,6 +15,7 @@ from packdepth.apps.navmap_run import NavRunOptions, write_maps
 from packdepth.cli import main
 from packdepth.errors import PackdepthError
 from tests.apps.streets import CAMERA_HEIGHT, H, W, street, street_K, wall_depth
+from tests.cli_checks import one_line_error
 from tests.inference.conftest import save_model_dir
 
 
@@ -25,13 +26,6 @@ def _npz(path: Path, depth: np.ndarray, metric: bool, K: np.ndarray | None = Non
         arrays["K"] = K
     np.savez(path, **arrays)
     return path
-
-
-def _one_line_error(capsys, *fragments: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("packdepth: error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def test_npz_from_infer_gives_a_picture_and_a_route_in_metres(tmp_path, capsys):
@@ -56,18 +50,18 @@ def test_an_unreachable_goal_is_one_line_exit_2_and_nothing_written(tmp_path, ca
     npz = _npz(tmp_path / "f0.npz", street()[0].depth, True, street_K())
     out = tmp_path / "nav"
     assert main(["navmap", str(npz), "--out", str(out), "--goal", "9.5,0.5"]) == 2
-    _one_line_error(capsys, "f0.npz", "goal (9.5, 0.5) m is unreachable")
+    one_line_error(capsys, "f0.npz", "goal (9.5, 0.5) m is unreachable")
     assert not out.exists()
     out.write_text("mine")  # a file where the output folder goes: infer's message, file kept
     assert main(["navmap", str(npz), "--out", str(out)]) == 2
-    _one_line_error(capsys, f"{out}: not a folder (the output folder)")
+    one_line_error(capsys, f"{out}: not a folder (the output folder)")
     assert out.read_text() == "mine"
 
 
 def test_relative_depth_needs_a_camera_height_and_images_need_a_model(tmp_path, capsys):
     npz = _npz(tmp_path / "f0.npz", 0.3 * street()[0].depth, False, street_K())
     assert main(["navmap", str(npz), "--out", str(tmp_path / "nav")]) == 2
-    _one_line_error(capsys, "relative depth: give --camera-height")
+    one_line_error(capsys, "relative depth: give --camera-height")
     assert main(["navmap", str(npz), "--out", str(tmp_path / "nav"), "--camera-height",
                  "1.65"]) == 0
     record = json.loads((tmp_path / "nav" / "f0_path.json").read_text())
@@ -75,14 +69,14 @@ def test_relative_depth_needs_a_camera_height_and_images_need_a_model(tmp_path, 
     image = tmp_path / "x.png"
     Image.fromarray(street()[0].rgb).save(image)
     assert main(["navmap", str(image), "--out", str(tmp_path / "n2")]) == 2
-    _one_line_error(capsys, "x.png", "not an .npz depth file")
+    one_line_error(capsys, "x.png", "not an .npz depth file")
     no_k = _npz(tmp_path / "nok.npz", street()[0].depth, True)
     assert main(["navmap", str(no_k), "--out", str(tmp_path / "n3")]) == 2
-    _one_line_error(capsys, "nok.npz: no [3,3] 'K' (camera intrinsics) in this .npz",
+    one_line_error(capsys, "nok.npz: no [3,3] 'K' (camera intrinsics) in this .npz",
                     "packdepth infer --intrinsics FILE", "--model MODEL --intrinsics FILE")
     (tmp_path / "empty.npz").write_bytes(b"")
     assert main(["navmap", str(tmp_path / "empty.npz"), "--out", str(tmp_path / "n4")]) == 2
-    _one_line_error(capsys, "empty.npz: empty file, not a NumPy .npz archive")
+    one_line_error(capsys, "empty.npz: empty file, not a NumPy .npz archive")
 
 
 def test_a_wall_npz_stops_unless_keep_going(tmp_path, capsys):
@@ -90,7 +84,7 @@ def test_a_wall_npz_stops_unless_keep_going(tmp_path, capsys):
     wall = _npz(tmp_path / "in" / "b.npz", wall_depth(), True, street_K())
     out = tmp_path / "nav"
     assert main(["navmap", str(good), str(wall), "--out", str(out)]) == 2
-    _one_line_error(capsys, "b.npz", "no ground plane")
+    one_line_error(capsys, "b.npz", "no ground plane")
     assert not out.exists()  # all or nothing: a.npz's map is not left behind
     assert main(["navmap", str(tmp_path / "in"), "--out", str(out), "--keep-going"]) == 0
     assert "no route in 1 frame " in capsys.readouterr().err
@@ -131,7 +125,7 @@ def test_images_with_a_model(tmp_path, capsys):
     with Image.open(tmp_path / "nav" / "s_navmap.png") as img:
         assert img.height > H
     assert main(args[:-8]) == 2  # without intrinsics
-    _one_line_error(capsys, "s.png", "no camera intrinsics")
+    one_line_error(capsys, "s.png", "no camera intrinsics")
     with pytest.raises(PackdepthError, match="relative depth"):
         from packdepth.apps.navmap_run import map_frame
 

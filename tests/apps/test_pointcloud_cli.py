@@ -14,6 +14,7 @@ from packdepth.data.synthetic import SynthParams, kitti_intrinsics, render_seque
 from packdepth.io.checkpoints import save_model
 from packdepth.io.trajectory import write_kitti_poses
 from packdepth.networks import ResNetDepth
+from tests.cli_checks import one_line_error
 
 pytest.importorskip("plyfile")
 H, W = 48, 160
@@ -90,13 +91,6 @@ def test_a_depth_network_on_images(drive, tmp_path):
     np.testing.assert_array_equal(cloud.colors, rgb)
 
 
-def _one_line_error(capsys, *fragments: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("packdepth: error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-
-
 def test_bad_inputs_are_one_line_errors_and_write_nothing(drive, tmp_path, capsys):
     root, _, _ = drive
     out = tmp_path / "out" / "c.ply"
@@ -119,7 +113,7 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(drive, tmp_path, capsy
     ]
     for args, fragments in cases:
         assert main(["pointcloud", *args]) == 2, args
-        _one_line_error(capsys, *fragments)
+        one_line_error(capsys, *fragments)
     assert not (tmp_path / "out").exists()
 
 
@@ -139,7 +133,7 @@ def test_an_image_of_another_size_colours_only_at_the_same_aspect(drive, tmp_pat
     Image.fromarray(rgb[:, : W // 2]).save(other)
     out.unlink()
     assert main([*args, str(other)]) == 2
-    _one_line_error(capsys, "other.png: a 80x48 image for the 160x48 depth of",
+    one_line_error(capsys, "other.png: a 80x48 image for the 160x48 depth of",
                     "another aspect ratio")
     assert not out.exists()
 
@@ -172,7 +166,7 @@ def test_inputs_of_another_kind_say_what_pointcloud_takes(drive, tmp_path, capsy
     ]
     for args, fragments in cases:
         assert main(["pointcloud", *args, "--out", str(out)]) == 2, args
-        _one_line_error(capsys, *fragments)
+        one_line_error(capsys, *fragments)
     assert not (tmp_path / "out").exists()
 
 

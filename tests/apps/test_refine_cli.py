@@ -18,8 +18,9 @@ from packdepth.errors import PackdepthError
 from packdepth.inference.outputs import read_result, write_npz
 from packdepth.inference.predict import DepthResult
 from tests.apps.test_crf import blur_rows, two_regions
+from tests.cli_checks import one_line_error
 from tests.inference.conftest import model_dir, save_image  # noqa: F401 (fixture)
-from tests.inference.test_runner import files_below, one_line_error
+from tests.inference.test_runner import files_below
 
 K = np.array([[160.0, 0, 159.5], [0, 160.0, 15.5], [0, 0, 1]])
 

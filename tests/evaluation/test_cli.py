@@ -17,6 +17,7 @@ from packdepth.data.kitti.splits import SplitEntry
 from packdepth.evaluation.depth import load_gt_depth, load_image, predict_depth
 from packdepth.evaluation.metrics import crop_mask, depth_metrics
 from packdepth.io.trajectory import relative_from_absolute, write_kitti_poses
+from tests.cli_checks import one_line_error
 from tests.evaluation.helpers import DRIVE, KITTI_TINY_DRIVE, ConstantInvDepth
 from tests.evaluation.test_pose import curved_trajectory
 
@@ -35,13 +36,6 @@ def split(tmp_path: Path) -> Path:
     lines += [f"{KITTI_TINY_DRIVE}/image_02/data/{f:010d}.png" for f in FRAMES[5:]]
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("packdepth: error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def _constant_baseline(tiny_gt: dict[int, np.ndarray]) -> float:
@@ -208,25 +202,25 @@ def test_bad_inputs_are_one_line_errors(kitti_tiny, tiny_gt, split, tmp_path, ca
     missing = tmp_path / "missing.txt"
     missing.write_text(f"{KITTI_TINY_DRIVE} 1 l\n")
     assert main([*base, str(missing)]) == 2
-    _one_line_error(capsys, "velodyne_points/data/0000000001.bin", "no ground truth")
+    one_line_error(capsys, "velodyne_points/data/0000000001.bin", "no ground truth")
     # size mismatch: a square prediction for a 1242x375 frame
     np.savez(preds / "0000000000.npz", depth=np.ones((100, 100)))
     assert main([*base, str(split)]) == 2
-    _one_line_error(capsys, "0000000000.npz", "aspect")
+    one_line_error(capsys, "0000000000.npz", "aspect")
     # missing prediction for the second frame
     np.savez(preds / "0000000000.npz", depth=tiny_gt[0])
     assert main([*base, str(split)]) == 2
-    _one_line_error(capsys, "0000000004.npz: prediction not found")
+    one_line_error(capsys, "0000000004.npz: prediction not found")
     # empty split
     empty = tmp_path / "empty.txt"
     empty.write_text("# no frames\n")
     assert main([*base, str(empty)]) == 2
-    _one_line_error(capsys, "empty.txt: split file lists no frames")
+    one_line_error(capsys, "empty.txt: split file lists no frames")
     # flip post-processing cannot apply to saved predictions; bad depth range; missing root
     assert main([*base, str(split), "--post-process"]) == 2
-    _one_line_error(capsys, "--post-process needs --checkpoint")
+    one_line_error(capsys, "--post-process needs --checkpoint")
     assert main([*base, str(split), "--min-depth", "90"]) == 2
-    _one_line_error(capsys, "min_depth < max_depth")
+    one_line_error(capsys, "min_depth < max_depth")
     assert (
         main(
             [
@@ -241,7 +235,7 @@ def test_bad_inputs_are_one_line_errors(kitti_tiny, tiny_gt, split, tmp_path, ca
         )
         == 2
     )
-    _one_line_error(capsys, "nope: data folder not found")
+    one_line_error(capsys, "nope: data folder not found")
 
 
 def test_eval_pose_cli(tmp_path: Path, capsys) -> None:
@@ -285,7 +279,7 @@ def test_eval_pose_cli(tmp_path: Path, capsys) -> None:
          "--pred-format", "relative"]
     )
     assert code == 2
-    _one_line_error(capsys, "poses.txt: 9 relative poses (--pred-format), expected 8")
+    one_line_error(capsys, "poses.txt: 9 relative poses (--pred-format), expected 8")
 
 
 def test_checkpoint_path_with_a_real_saved_model(kitti_tiny, tiny_gt, tmp_path) -> None:

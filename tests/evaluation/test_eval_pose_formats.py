@@ -12,6 +12,7 @@ import pytest
 from packdepth.cli import main
 from packdepth.inference.trajectory import write_trajectory
 from packdepth.io.trajectory import relative_from_absolute, write_kitti_poses, write_tum
+from tests.cli_checks import one_line_error
 from tests.evaluation.test_pose import curved_trajectory
 
 N = 9
@@ -27,13 +28,6 @@ def _ate(pred: Path, gt: Path, tmp_path: Path, *extra: str) -> dict:
     assert main(["eval-pose", "--pred", str(pred), "--gt", str(gt), "--json",
                  str(tmp_path / "ate.json"), *extra]) == 0
     return json.loads((tmp_path / "ate.json").read_text())
-
-
-def _one_line_error(capsys, *fragments: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("packdepth: error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def _scaled(P: np.ndarray, factor: float) -> np.ndarray:
@@ -59,7 +53,7 @@ def test_auto_tells_absolute_from_relative_by_the_count(gt: Path, tmp_path: Path
 def test_a_count_that_fits_neither_gives_both(gt: Path, tmp_path: Path, capsys) -> None:
     write_kitti_poses(tmp_path / "short.txt", curved_trajectory(N - 3))
     assert main(["eval-pose", "--pred", str(tmp_path / "short.txt"), "--gt", str(gt)]) == 2
-    _one_line_error(capsys, f"short.txt: {N - 3} poses, but {gt} has {N} frames: expected {N} "
+    one_line_error(capsys, f"short.txt: {N - 3} poses, but {gt} has {N} frames: expected {N} "
                             f"(camera-to-world, one per frame) or {N - 1} (relative, one per pair)")
 
 
@@ -73,7 +67,7 @@ def test_the_sidecar_of_fit_and_infer_decides(gt: Path, tmp_path: Path, capsys) 
     write_kitti_poses(files.relative, curved_trajectory(N))
     capsys.readouterr()
     assert main(["eval-pose", "--pred", str(files.relative), "--gt", str(gt)]) == 2
-    _one_line_error(capsys, f"poses_relative.txt: {N} relative poses (poses.json beside it), "
+    one_line_error(capsys, f"poses_relative.txt: {N} relative poses (poses.json beside it), "
                             f"expected {N - 1}")
 
 
@@ -95,12 +89,12 @@ def test_tum_files_are_read_as_camera_to_world(gt: Path, tmp_path: Path, capsys)
     capsys.readouterr()
     assert main(["eval-pose", "--pred", str(tmp_path / "pred_tum.txt"), "--gt", str(gt),
                  "--pred-format", "relative"]) == 2
-    _one_line_error(capsys, "pred_tum.txt: a TUM trajectory (timestamp tx ty tz qx qy qz qw) "
+    one_line_error(capsys, "pred_tum.txt: a TUM trajectory (timestamp tx ty tz qx qy qz qw) "
                             "holds camera-to-world poses, not relative ones")
 
 
 def test_another_count_of_numbers_names_both_forms(gt: Path, tmp_path: Path, capsys) -> None:
     (tmp_path / "seven.txt").write_text("0 0 0 0 0 0 1\n" * N)
     assert main(["eval-pose", "--pred", str(tmp_path / "seven.txt"), "--gt", str(gt)]) == 2
-    _one_line_error(capsys, "seven.txt: 7 numbers a line: expected 12 (KITTI odometry, a "
+    one_line_error(capsys, "seven.txt: 7 numbers a line: expected 12 (KITTI odometry, a "
                             "row-major 3x4 pose) or 8 (TUM: timestamp tx ty tz qx qy qz qw)")

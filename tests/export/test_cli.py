@@ -13,8 +13,8 @@ from packdepth.cli import main
 from packdepth.errors import PackdepthError
 from packdepth.export import OnnxDepthModel, OnnxPoseModel, export_onnx
 from packdepth.networks import PackNetSlim01
+from tests.cli_checks import one_line_error
 from tests.export.conftest import parity, rand
-from tests.inference.test_runner import one_line_error
 
 KITTI_FRAME = "2011_09_26/2011_09_26_drive_9999_sync/image_02/data/0000000000.png"
 

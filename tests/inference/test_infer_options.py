@@ -8,8 +8,9 @@ import pytest
 from packdepth.cli import main
 from packdepth.errors import PackdepthError
 from packdepth.inference import InferOptions, infer, load
+from tests.cli_checks import one_line_error
 from tests.inference.conftest import save_image
-from tests.inference.test_runner import files_below, one_line_error
+from tests.inference.test_runner import files_below
 
 
 def warning_lines(err: str, needle: str) -> list[str]:

@@ -12,8 +12,9 @@ import packdepth
 from packdepth.cli import main
 from packdepth.inference.trajectory import estimate_trajectory
 from packdepth.io.trajectory import read_kitti_poses
+from tests.cli_checks import one_line_error
 from tests.inference.conftest import save_image, save_model_dir
-from tests.inference.test_runner import files_below, one_line_error
+from tests.inference.test_runner import files_below
 
 
 def test_folder_and_video_trajectories_equal_the_pose_net_on_their_frames(

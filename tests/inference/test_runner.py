@@ -16,21 +16,13 @@ from packdepth.cli import main
 from packdepth.evaluation.depth import predict_depth
 from packdepth.inference.predict import as_image
 from packdepth.io.checkpoints import load_model
+from tests.cli_checks import one_line_error
 from tests.data.layouts import DRIVE, make_drive
 from tests.inference.conftest import image_pixels, save_image
 
 
 def files_below(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-
-
-def one_line_error(capsys, *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("packdepth: error: "), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, err
-    return err
 
 
 def test_a_video_gives_every_frame_and_a_playable_depth_video(model_dir, make_video, tmp_path,

@@ -18,6 +18,7 @@ from packdepth.data.factory import DataConfig
 from packdepth.data.synthetic import SynthParams, render_sequence
 from packdepth.errors import PackdepthError
 from packdepth.training.fit import _fitted_inputs, fit_config
+from tests.cli_checks import one_line_error
 from tests.data.layouts import frame_pixels
 
 W, H = 200, 60
@@ -37,19 +38,12 @@ def rgbd(tmp_path):
     return folder
 
 
-def _one_line_error(capsys, *fragments: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("packdepth: error: ") and "\n" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-
-
 def test_fit_refuses_mixed_kinds_then_fits_the_pattern_every_stride(rgbd, tmp_path, capsys):
     out = tmp_path / "fit"
     base = ["fit", str(rgbd), "--out", str(out), "--size", "48x160", "--minutes", "0.05",
             "--set", "trainer.progress_bar=false", "--set", "trainer.batch_size=2"]
     assert main(base) == 2
-    _one_line_error(capsys, f"{rgbd}: images of two kinds: frame-000000.color.png is colour",
+    one_line_error(capsys, f"{rgbd}: images of two kinds: frame-000000.color.png is colour",
                     "frame-000000.depth.png is single-channel 16-bit",
                     "fit --pattern", "'*.color.png'")
     assert not out.exists()
