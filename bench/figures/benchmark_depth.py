@@ -1,4 +1,4 @@
-"""Draw a benchmark picture: input | predicted depth | ground truth for a few frames.
+"""Draw a benchmark picture: input | predicted depth (per --model) | ground truth, a few frames.
 
     python bench/figures/benchmark_depth.py --model bench/results/synthetic/run/model \
         --data bench/data/heldout_96x320 --out docs/synthetic_heldout.png
@@ -42,7 +42,8 @@ def with_caption(picture: np.ndarray, text: str) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, help="model folder or depth_net.safetensors")
+    ap.add_argument("--model", required=True, action="append",
+                    help="model folder or depth_net.safetensors; repeat for a column each")
     ap.add_argument("--data", type=Path, required=True, help="KITTI-layout root")
     ap.add_argument("--drive", help="drive folder (default: the root's splits/all_files.txt)")
     ap.add_argument("--frames", type=int, nargs="+", default=[5, 30, 55, 80])
@@ -56,8 +57,8 @@ def main() -> None:
     else:
         every = read_split(args.data / "splits" / "all_files.txt")
         entries = [every[i] for i in args.frames if i < len(every)]
-    model = load_model(model_file(args.model), kind="depth")
-    rows = example_rows(model, args.data, entries, tuple(args.size))
+    models = [load_model(model_file(m), kind="depth") for m in args.model]
+    rows = example_rows(models, args.data, entries, tuple(args.size))
     if args.tile_width:
         rows = [[shrink(tile, args.tile_width) for tile in row] for row in rows]
     picture = panel(rows)

@@ -57,7 +57,11 @@ class LossConfig:
         prior_weight, prior_steps: warm-up towards a ground-plane depth prior
             (:mod:`packdepth.losses.prior`), decaying linearly to 0 over ``prior_steps`` steps;
             0 = off. Scale-invariant unless velocity supervision makes depth metric.
-        camera_height: the camera's height above the road for the prior (KITTI: 1.65 m).
+        camera_height: the camera's height above the road for the prior and the ground contact
+            (KITTI: 1.65 m).
+        ground_contact_weight: no pixel deeper than the road beneath it
+            (:mod:`packdepth.losses.ground_contact`), for the whole run; 0 = off. Keeps
+            vehicles that move with the camera from drifting to far depth.
         anchor_weight: for the whole run, keep the depth near the prediction of the initial
             model (``model.init``, frozen): scale-invariant log-depth L1 over all pixels; 0 =
             off. Fitting a pretrained model to one hard sequence (vehicles moving with the
@@ -86,6 +90,7 @@ class LossConfig:
     prior_weight: float = 0.0
     prior_steps: int = 300
     camera_height: float = 1.65
+    ground_contact_weight: float = 0.0
     anchor_weight: float = 0.0
     align_pose: bool = False
     align_levels: list[int] = field(default_factory=lambda: [4, 2])

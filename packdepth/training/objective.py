@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from packdepth.losses.anchor import AnchorTerm
+from packdepth.losses.ground_contact import GroundContactTerm
 from packdepth.losses.multiscale import ViewSynthesisTerm
 from packdepth.losses.prior import GroundPriorTerm
 from packdepth.losses.semantic import SemanticTerm
@@ -22,7 +23,8 @@ from packdepth.training.config import LossConfig
 
 def build_loss_terms(lc: LossConfig) -> list[LossTerm]:
     """The terms ``lc`` switches on, in the order their contributions are summed: view
-    synthesis (always), velocity, supervised depth, ground prior, anchor, semantic."""
+    synthesis (always), velocity, supervised depth, ground prior, ground contact, anchor,
+    semantic."""
     scale_invariant = not lc.metric_scale
     terms: list[LossTerm] = [
         ViewSynthesisTerm(lc.num_scales, lc.automask, lc.smoothness_weight, lc.ssim_alpha)
@@ -34,6 +36,9 @@ def build_loss_terms(lc: LossConfig) -> list[LossTerm]:
     if lc.prior_weight > 0 and lc.prior_steps > 0:
         terms.append(GroundPriorTerm(lc.prior_weight, lc.prior_steps, lc.camera_height,
                                      scale_invariant))
+    if lc.ground_contact_weight > 0:
+        terms.append(GroundContactTerm(lc.ground_contact_weight, lc.camera_height,
+                                       scale_invariant))
     if lc.anchor_weight > 0:
         terms.append(AnchorTerm(lc.anchor_weight, scale_invariant))
     if lc.semantic_weight > 0:

@@ -203,26 +203,25 @@ def score_pose_net(
 
 
 def example_rows(
-    model: torch.nn.Module, root: Path, entries: list[SplitEntry], size: tuple[int, int]
+    models: torch.nn.Module | list[torch.nn.Module], root: Path, entries: list[SplitEntry],
+    size: tuple[int, int],
 ) -> list[list[np.ndarray]]:
-    """``[input, predicted depth, GT depth]`` colour rows (uint8) for a picture of results."""
+    """``[input, predicted depth (one per model), GT depth]`` colour rows (uint8) for a picture
+    of results; each prediction is median-scaled to the GT, all in one colour range."""
     from packdepth.evaluation.depth import load_gt_depth, load_image
     from packdepth.io.viz import colorize_depth, to_uint8_image
 
-    predict = model_predictor(model, root, size=size)
+    models = models if isinstance(models, list) else [models]
+    predictors = [model_predictor(model, root, size=size) for model in models]
     rows = []
     for index, entry in enumerate(entries):
         gt, _ = load_gt_depth(root, entry)
-        pred, _ = predict(entry, index)
-        pred = to_numpy(pred, np.float64)
         valid = gt > 0
-        pred = pred * np.median(gt[valid]) / np.median(pred[valid])  # same scale as the GT
         inv_hi = float(np.percentile(1.0 / gt[valid], 95))
-        rows.append(
-            [
-                to_uint8_image(load_image(entry.image_file(root)).numpy()),
-                colorize_depth(pred, inv_range=(0.0, inv_hi)),
-                colorize_depth(gt, inv_range=(0.0, inv_hi)),
-            ]
-        )
+        row = [to_uint8_image(load_image(entry.image_file(root)).numpy())]
+        for predict in predictors:
+            pred = to_numpy(predict(entry, index)[0], np.float64)
+            pred = pred * np.median(gt[valid]) / np.median(pred[valid])  # same scale as the GT
+            row.append(colorize_depth(pred, inv_range=(0.0, inv_hi)))
+        rows.append([*row, colorize_depth(gt, inv_range=(0.0, inv_hi))])
     return rows
