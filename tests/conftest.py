@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import torch
@@ -58,15 +59,19 @@ def data_path() -> Path:
     return configured_path(DATA_ENV, DEFAULT_DATA)
 
 
+def skip_missing(reason: str) -> NoReturn:
+    """Skip with the one-line ``reason`` for absent data; fail with it under CI."""
+    if on_ci():
+        pytest.fail(f"{reason}; CI=true, so missing data is a failure", pytrace=False)
+    pytest.skip(reason)
+
+
 def require_folder(path: Path, what: str, env: str) -> Path:
     """``path`` if it is a folder; else skip (fail under CI) with a one-line reason."""
     if path.is_dir():
         return path
-    reason = (f"needs {what} at {path}: put that folder there or point {env} at it "
-              "(tests/conftest.py)")
-    if on_ci():
-        pytest.fail(f"{reason}; CI=true, so missing data is a failure", pytrace=False)
-    pytest.skip(reason)
+    skip_missing(f"needs {what} at {path}: put that folder there or point {env} at it "
+                 "(tests/conftest.py)")
 
 
 @pytest.fixture(scope="session")
