@@ -13,7 +13,9 @@ through a fixture of this file or of ``tests/networks/conftest.py``; none builds
 
 When a folder is absent the tests that need it are skipped with a one-line reason naming the data
 and where to put it, so ``make test`` passes on a clean clone. Under CI (``CI=true``, which
-``.ci/run`` sets) an absent folder fails those tests instead: CI must keep running them.
+``.ci/run`` sets) an absent folder fails those tests instead: CI must keep running them. The
+shipped model's weights file (``tests/weights/test_package_folder.py``) is required the same way
+(:func:`skip_missing`).
 """
 
 from __future__ import annotations
