@@ -1,6 +1,7 @@
 """Real-data benchmark: `packdepth fit` on the 40 KITTI frames of ../shared/data/kitti_tiny.
 
-    .venv/bin/python bench/fit_kitti.py --init bench/results/synthetic_dyn/run/model --minutes 15
+    .venv/bin/python bench/fit_kitti.py --minutes 15          # from the shipped model
+    .venv/bin/python bench/fit_kitti.py --init none --minutes 15  # from scratch
 
 Scores, on the 10 frames with Velodyne scans (KITTI protocol: Garg crop, 80 m cap, per-image
 median scaling), the constant-depth baseline, the initial model before fitting (zero-shot) and
@@ -23,8 +24,9 @@ from packdepth.evaluation.metrics import METRIC_NAMES, DepthProtocol
 from packdepth.evaluation.report import evaluate_depth, model_predictor
 from packdepth.evaluation.tables import markdown_table
 from packdepth.io.checkpoints import load_model, model_file
-from packdepth.training.fit import fit
+from packdepth.training.fit import fit, init_model
 from packdepth.training.synthetic_recipe import ConstantDepth, example_rows
+from packdepth.weights import SHIPPED_MODEL
 
 DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 KITTI = DepthProtocol(crop="garg", min_depth=1e-3, max_depth=80.0, median_scaling=True)
@@ -50,7 +52,8 @@ def window_means(frames: dict[int, float], starts) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/kitti_tiny"))
-    ap.add_argument("--init", help="model folder to start from (default: from scratch)")
+    ap.add_argument("--init", default=SHIPPED_MODEL, help="model folder to start from "
+                    "(default: shipped, the model inside packdepth; none: from scratch)")
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--height", type=int, default=96)
     ap.add_argument("--width", type=int, default=320)
@@ -60,6 +63,7 @@ def main() -> None:
     ap.add_argument("--figure-frame", type=int, default=0, help="the frame of --figure")
     args = ap.parse_args()
     size = (args.height, args.width)
+    init = init_model(args.init)  # None: from scratch
     entries = [SplitEntry(DRIVE, i) for i in range(0, 40, 4)]  # the frames with scans
 
     frames: dict[str, dict[int, float]] = {}
@@ -71,17 +75,17 @@ def main() -> None:
 
     rows: dict[str, dict] = {}
     score("constant depth", ConstantDepth())
-    initial = load_model(model_file(args.init), kind="depth") if args.init else None
+    initial = load_model(model_file(init), kind="depth") if init else None
     if initial is not None:
         score("initial model (zero-shot)", initial)
     start = time.time()
-    result = fit(args.data, args.out / "fit", minutes=args.minutes, size=size, init=args.init,
+    result = fit(args.data, args.out / "fit", minutes=args.minutes, size=size, init=init,
                  overwrite=True, overrides=["trainer.progress_bar=false", *args.overrides])
     minutes = (time.time() - start) / 60
     fitted = load_model(model_file(result.model_dir), kind="depth")
     score(f"fitted {args.minutes:g} min ({result.steps} steps)", fitted)
     print(f"\nkitti_tiny, {len(entries)} Velodyne frames, {KITTI.describe()}, input "
-          f"{args.height}x{args.width}, init {args.init or 'none (from scratch)'}, "
+          f"{args.height}x{args.width}, init {init or 'none (from scratch)'}, "
           f"fit wall time {minutes:.1f} min\n")
     print(markdown_table(rows))
     print(f"\nabs_rel per {WINDOW}-frame window:\n")
@@ -101,12 +105,12 @@ def main() -> None:
               "kitti_tiny",
         protocol=f"kitti_tiny (40 KITTI raw frames of a slowing traffic jam), scored on its "
                  f"{len(entries)} frames with Velodyne scans: {KITTI.describe()}; input "
-                 f"{args.height}x{args.width}; initial model {args.init or 'none'}",
+                 f"{args.height}x{args.width}; initial model {init or 'none'}",
         columns=["prediction", *METRIC_NAMES[:5]],
         rows=[[name, *(m[k] for k in METRIC_NAMES[:5])] for name, m in rows.items()],
         notes=["worst sliding 10-frame window (abs_rel minus the constant's): " + ", ".join(
             f"{name} {value:+.3f}" for name, value in worst.items())],
-        data={"rows": rows, "windows": windows, "worst_window": worst, "init": args.init,
+        data={"rows": rows, "windows": windows, "worst_window": worst, "init": init,
               "minutes": minutes, "steps": result.steps, "protocol": KITTI.describe()},
     )
 

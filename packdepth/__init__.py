@@ -5,7 +5,8 @@ PackNet's 3D packing networks and the monodepth2 recipe, tested and fast on CPU.
 Depth for your own images in three lines (the heavy modules load on first use)::
 
     import packdepth
-    model = packdepth.load("demo_out/model")       # any MODEL form `packdepth infer` accepts
+    model = packdepth.load()                       # the shipped model, or any MODEL form
+                                                   # `packdepth infer` accepts
     result = packdepth.predict(model, "frame.png")  # result.depth: [H,W] float32
 """
 

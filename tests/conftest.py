@@ -13,7 +13,9 @@ through a fixture of this file or of ``tests/networks/conftest.py``; none builds
 
 When a folder is absent the tests that need it are skipped with a one-line reason naming the data
 and where to put it, so ``make test`` passes on a clean clone. Under CI (``CI=true``, which
-``.ci/run`` sets) an absent folder fails those tests instead: CI must keep running them.
+``.ci/run`` sets) an absent folder fails those tests instead: CI must keep running them. The
+shipped model's weights file (``tests/weights/test_package_folder.py``) is required the same way
+(:func:`skip_missing`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import torch
@@ -58,15 +61,19 @@ def data_path() -> Path:
     return configured_path(DATA_ENV, DEFAULT_DATA)
 
 
+def skip_missing(reason: str) -> NoReturn:
+    """Skip with the one-line ``reason`` for absent data; fail with it under CI."""
+    if on_ci():
+        pytest.fail(f"{reason}; CI=true, so missing data is a failure", pytrace=False)
+    pytest.skip(reason)
+
+
 def require_folder(path: Path, what: str, env: str) -> Path:
     """``path`` if it is a folder; else skip (fail under CI) with a one-line reason."""
     if path.is_dir():
         return path
-    reason = (f"needs {what} at {path}: put that folder there or point {env} at it "
-              "(tests/conftest.py)")
-    if on_ci():
-        pytest.fail(f"{reason}; CI=true, so missing data is a failure", pytrace=False)
-    pytest.skip(reason)
+    skip_missing(f"needs {what} at {path}: put that folder there or point {env} at it "
+                 "(tests/conftest.py)")
 
 
 @pytest.fixture(scope="session")

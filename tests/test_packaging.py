@@ -4,6 +4,7 @@ dependency or an extra, every extra (but dev) is imported by some module, and th
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import sys
 from pathlib import Path
@@ -77,3 +78,10 @@ def test_configs_ship_as_package_data() -> None:
     shipped = {p for pattern in patterns for p in (ROOT / "packdepth").glob(pattern)}
     assert shipped == set((ROOT / "packdepth" / "configs").rglob("*.yaml"))
     assert {p.name for p in shipped} >= {"synthetic_cpu.yaml", "fast_cpu.yaml"}
+    weights = ROOT / "packdepth" / "weights"  # the shipped model: every file but the code
+    patterns = data["package-data"]["packdepth.weights"]
+    shipped = {p for pattern in patterns for p in weights.glob(pattern)}
+    assert shipped == {p for p in weights.rglob("*") if p.is_file() and p.suffix != ".py"
+                       and "__pycache__" not in p.parts}
+    for name in ("streets/depth_net.safetensors", "streets/MODEL_CARD.md"):  # when not there yet
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name

@@ -22,11 +22,16 @@ def add_overrides(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The forms of MODEL, for the help texts (:func:`packdepth.load`; ``shipped``:
+#: :mod:`packdepth.weights`).
+MODEL_FORMS = ("model folder/file, run folder, monodepth2 folder, packnet-sfm .ckpt, or "
+               "'shipped': the model inside packdepth (a path of that name wins)")
+
+
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     """The positional ``MODEL`` → ``args.model`` (a Path): any form :func:`packdepth.load`
     accepts."""
-    parser.add_argument("model", type=Path, metavar="MODEL", help="model folder/file, run "
-                        "folder, monodepth2 folder or packnet-sfm .ckpt")
+    parser.add_argument("model", type=Path, metavar="MODEL", help=MODEL_FORMS)
 
 
 def image_size(text: str) -> tuple[int, int]:

@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--checkpoint",
         type=Path,
         help="a packdepth model file, a model folder holding depth_net.safetensors "
-        "(import-weights --out, a run's model/) or a training run folder",
+        "(import-weights --out, a run's model/), a training run folder, or 'shipped': the model "
+        "inside packdepth (a path of that name wins)",
     )
     source.add_argument(
         "--pred-dir",

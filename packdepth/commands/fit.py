@@ -12,6 +12,7 @@ from packdepth.commands._args import (
     image_size,
     positive_int,
 )
+from packdepth.weights import SHIPPED_MODEL
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "OUT/poses_relative.txt: T_t->t+1 per pair; OUT/poses.json: frame names and whether the "
         "translations are metres (velocity supervision) or scale-free; several sequences: "
         "OUT/poses/<sequence>/), and the model in OUT/run/model (with the run's config.yaml "
-        "and logs). Start from a model trained elsewhere with --init (strongly "
-        "recommended: e.g. the synthetic-world model of `packdepth demo`). OUT must be new or "
+        "and logs). It starts from the model shipped inside packdepth (--init shipped, the "
+        "default) or another one given with --init; --init none trains from scratch (not "
+        "recommended on one short sequence). OUT must be new or "
         "empty; --overwrite replaces an earlier fit's outputs there. While it trains, "
         "OUT/run/checkpoints/last.ckpt is written every trainer.checkpoint_every_steps steps "
         "(a Lightning checkpoint with the optimizer state, about 4x the model's size); a fit that "
@@ -43,8 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--intrinsics", help="YAML/JSON {fx, fy, cx, cy[, width, height]} or "
                    "{K: 3x3[, width, height]}, or the 3x3 matrix as three rows of numbers: "
                    "pixels, of the frames as shown upright")
-    p.add_argument("--init", help="model folder or file, or training run folder, to start from "
-                   "(depth and pose nets)")
+    p.add_argument("--init", default=SHIPPED_MODEL,
+                   help="model folder or file, or training run folder, to start from (its depth "
+                   "and, when it has one, pose net); default 'shipped': the model inside "
+                   "packdepth (a path of that name wins); 'none': from scratch")
     p.add_argument("--stride", type=positive_int, default=1, help="use every N-th frame")
     p.add_argument("--pattern", help="image folders: take the files matching this glob, e.g. "
                    "'*.color.png' where colour frames and depth maps share the folder "

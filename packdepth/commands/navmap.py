@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from packdepth.commands._args import add_camera_height, image_size, positive_int
+from packdepth.commands._args import MODEL_FORMS, add_camera_height, image_size, positive_int
 
 EPILOG = """\
 method: depth (metric, or scaled so that the fitted ground plane lies --camera-height below the
@@ -55,8 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="images, folders, videos (with --model) or .npz files/folders")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--model", type=Path, default=None,
-                   help="model folder/file, run folder, monodepth2 folder or packnet-sfm .ckpt")
+    p.add_argument("--model", type=Path, default=None, help=MODEL_FORMS)
     add_camera_height(p, "metres above the road: scales relative depth (KITTI 1.65)")
     p.add_argument("--goal", type=goal_point, default=None, metavar="X,Z",
                    help="metres, x right and z ahead (default: farthest reachable cell ahead)")

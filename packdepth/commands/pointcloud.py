@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packdepth.commands._args import image_size
+from packdepth.commands._args import MODEL_FORMS, image_size
 from packdepth.errors import PackdepthError
 
 if TYPE_CHECKING:  # numpy (and torch, below) only in run(): --help answers at once
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--image", type=Path, action="append", default=[],
                    help="RGB of a depth file; repeat once per input, in order")
     p.add_argument("--intrinsics", type=Path, help="YAML/JSON {fx, fy, cx, cy[, width, height]}")
-    p.add_argument("--model", type=Path, help="model folder or file (as for packdepth infer)")
+    p.add_argument("--model", type=Path, help=MODEL_FORMS)
     p.add_argument("--size", type=image_size, help="network input HxW (with --model)")
     p.add_argument("--fuse", action="store_true", help="merge all inputs into one cloud")
     p.add_argument("--poses", type=Path, help="camera-to-world per input (KITTI format)")

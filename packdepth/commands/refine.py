@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packdepth.commands._args import image_size, positive_int
+from packdepth.commands._args import MODEL_FORMS, image_size, positive_int
 from packdepth.errors import PackdepthError
 
 EPILOG = """\
@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--image", type=Path, nargs="+", action="extend", default=[],
                    help="the RGB image of each depth file, in order")
     p.add_argument("--model", type=Path, default=None,
-                   help="predict the depth of image INPUTs with this model first")
+                   help=f"predict the depth of image INPUTs with this model first: {MODEL_FORMS}")
     p.add_argument("--size", type=image_size, default=None,
                    help="with --model: network input HxW (default: the model's)")
     p.add_argument("--device", default="auto", help="with --model: auto, cpu or cuda")

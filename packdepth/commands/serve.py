@@ -2,7 +2,7 @@
 
 Examples::
 
-    packdepth serve                                # demo_out/ after `make demo`
+    packdepth serve                                # the shipped model, and demo_out/'s
     packdepth serve --model runs/x/model --port 8000
     packdepth serve --models-dir weights/          # every model found in weights/
 """
@@ -18,7 +18,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from packdepth.commands._args import MODEL_FORMS
 from packdepth.errors import PackdepthError
+from packdepth.weights import SHIPPED_MODEL, shipped_model_dir
 
 DEFAULT_MODELS_DIR = Path("demo_out")
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -32,8 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "a bundled example) and see its depth, a 3D point cloud, the obstacle map with an A* "
         "route, and download the results. Needs the web extra: pip install 'packdepth[web]'.",
     )
-    p.add_argument("--model", type=Path, default=None,
-                   help="model folder/file, run folder, monodepth2 folder or packnet-sfm .ckpt")
+    p.add_argument("--model", type=Path, default=None, help=f"{MODEL_FORMS} (default, "
+                   f"without --model and --models-dir: {SHIPPED_MODEL}, and the models in "
+                   f"{DEFAULT_MODELS_DIR}/ when it exists)")
     p.add_argument("--models-dir", type=Path, default=None,
                    help=f"offer every model found in this folder (default: {DEFAULT_MODELS_DIR}/ "
                    "when no --model is given)")
@@ -73,20 +76,38 @@ def build_server(args: argparse.Namespace):
         raise PackdepthError(f"--port: must be 0-65535, got {args.port}")
     if not args.max_upload_mb > 0:
         raise PackdepthError(f"--max-upload-mb: must be positive, got {args.max_upload_mb}")
-    models_dir = args.models_dir
-    if args.model is None and models_dir is None:
-        models_dir = DEFAULT_MODELS_DIR
-        if not models_dir.is_dir():
-            raise PackdepthError(f"no model: pass --model MODEL or --models-dir DIR ({models_dir}/ "
-                                 "does not exist: `make demo` writes demo_out/model)")
+    model, models_dir = default_models(args.model, args.models_dir)
     hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(args.host) else None
-    app = create_app(args.model, models_dir, device=args.device,
+    app = create_app(model, models_dir, device=args.device,
                      max_upload_mb=args.max_upload_mb, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                             access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     hangup_shuts_down(server)
     return server
+
+
+def default_models(model: Path | None, models_dir: Path | None
+                   ) -> tuple[Path | str | None, Path | None]:
+    """``(model, models_dir)`` to offer: as given, or without either the shipped model
+    (:data:`~packdepth.weights.SHIPPED_MODEL`, first: the default) and the models in
+    :data:`DEFAULT_MODELS_DIR` where each exists.
+
+    Raises:
+        PackdepthError: neither given, and neither default exists.
+    """
+    if model is not None or models_dir is not None:
+        return model, models_dir
+    try:
+        shipped: str | None = SHIPPED_MODEL if shipped_model_dir() else None
+    except PackdepthError:
+        shipped = None
+    found = DEFAULT_MODELS_DIR if DEFAULT_MODELS_DIR.is_dir() else None
+    if shipped is None and found is None:
+        raise PackdepthError(f"no model: pass --model MODEL or --models-dir DIR (this install has "
+                             f"no shipped model, and {DEFAULT_MODELS_DIR}/ does not exist: `make "
+                             "demo` writes demo_out/model)")
+    return shipped, found
 
 
 def hangup_shuts_down(server) -> None:

@@ -2,6 +2,8 @@
 
 Accepted forms of ``MODEL``, tried in this order:
 
+0. the name ``shipped`` (:data:`packdepth.weights.SHIPPED_MODEL`) when no file or folder of that
+   name exists: the model shipped inside the package (form 2; the default of :func:`load`);
 1. a :class:`Model` (returned as is, with ``size`` applied);
 2. a packdepth model folder (``depth_net.safetensors`` [+ ``pose_net.safetensors``]), as
    ``import-weights --out`` and training write it;
@@ -54,6 +56,7 @@ from packdepth.io.checkpoints import (
     read_model_info,
 )
 from packdepth.io.identify import identify, model_folder, not_a_model
+from packdepth.weights import SHIPPED_MODEL, resolve_model_path
 
 #: Network input ``(height, width)`` when neither the caller nor the model gives one.
 DEFAULT_SIZE = (192, 640)
@@ -161,7 +164,7 @@ def _networks(path: Path, device: torch.device) -> tuple[nn.Module, nn.Module | 
 
 
 def load(
-    model: str | os.PathLike | Model,
+    model: str | os.PathLike | Model = SHIPPED_MODEL,
     *,
     device: str | torch.device = "auto",
     size: tuple[int, int] | None = None,
@@ -172,7 +175,8 @@ def load(
 
     Args:
         model: a :class:`Model`, a packdepth model folder or file, a training run folder, a
-            monodepth2 weight folder or a packnet-sfm ``.ckpt`` (see the module docstring).
+            monodepth2 weight folder or a packnet-sfm ``.ckpt`` (see the module docstring);
+            default ``"shipped"``: the model shipped inside the package.
         device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         size: network input ``(height, width)``; default: the size the model records, else
             :data:`DEFAULT_SIZE`.
@@ -187,7 +191,8 @@ def load(
 
     Raises:
         PackdepthError: the path is missing or not a model, the file holds a pose network, the
-            weights do not match their network, or the device is not available.
+            weights do not match their network, the device is not available, or ``"shipped"``
+            is asked for and the package has no shipped model.
         ValueError: an unknown ``precision``.
 
     Example:
@@ -200,7 +205,7 @@ def load(
         return replace(model, size=size) if size else model
     dev = resolve_device(device)
     check_precision(precision, dev)
-    path = Path(model)
+    path = resolve_model_path(model)  # the name ``shipped``: the model inside the package
     depth_net, pose_net, info = _networks(path, dev)
     depth_net = prepare_network(depth_net, fused=fuse, precision=precision)
     stereo = bool(info.get("use_stereo", False))

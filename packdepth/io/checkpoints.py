@@ -17,6 +17,7 @@ from typing import Any
 
 import safetensors
 import safetensors.torch
+import torch
 from torch import nn
 
 from packdepth.errors import PackdepthError
@@ -89,23 +90,36 @@ def _resolve_config(model: nn.Module, config: Mapping[str, Any] | None) -> dict[
     return config
 
 
+def _stored(tensor: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """``tensor`` as written: on the CPU, contiguous, floating ones cast to ``dtype`` if given
+    (integer buffers such as BatchNorm's ``num_batches_tracked`` keep theirs)."""
+    tensor = tensor.detach().cpu()
+    if dtype is not None and tensor.is_floating_point():
+        tensor = tensor.to(dtype)
+    return tensor.contiguous()
+
+
 def save_models(items: Sequence[tuple[nn.Module, str | os.PathLike, Mapping[str, Any] | None,
-                                      Mapping[str, Any] | None]]) -> None:
+                                      Mapping[str, Any] | None]],
+                dtype: torch.dtype | None = None) -> None:
     """Write several ``(model, path, config, info)`` files all-or-nothing (cf. save_model)."""
     prepared = [(model, path, _resolve_config(model, config), dict(info or {}))
                 for model, path, config, info in items]
     with contextlib.ExitStack() as stack:
         for model, path, config, info in prepared:
             tmp = stack.enter_context(atomic_path(path))
-            tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+            tensors = {k: _stored(v, dtype) for k, v in model.state_dict().items()}
             metadata = {CONFIG_KEY: json.dumps(config), INFO_KEY: json.dumps(info, default=str),
                         VERSION_KEY: FORMAT_VERSION, "format": "pt"}
+            mode = tmp.stat().st_mode  # the umask's: safetensors >= 0.8 replaces it with 0600
             safetensors.torch.save_file(tensors, str(tmp), metadata=metadata)
+            os.chmod(tmp, mode)
 
 
 def save_model(model: nn.Module, path: str | os.PathLike,
                config: Mapping[str, Any] | None = None,
-               info: Mapping[str, Any] | None = None) -> None:
+               info: Mapping[str, Any] | None = None,
+               dtype: torch.dtype | None = None) -> None:
     """Save ``model``'s state dict to ``path`` (safetensors) with its config inside.
 
     Args:
@@ -113,8 +127,10 @@ def save_model(model: nn.Module, path: str | os.PathLike,
         path: the ``.safetensors`` file to write (atomically).
         config: ``{"name": ..., **kwargs}`` rebuilding the network; defaults to ``model.config``.
         info: JSON-serialisable facts to keep with the weights (e.g. the import source).
+        dtype: store the floating tensors in this dtype (``torch.float16``: half the size;
+            :func:`load_model` casts them back to the network's); ``None`` keeps theirs.
     """
-    save_models([(model, path, config, info)])
+    save_models([(model, path, config, info)], dtype)
 
 
 def _read_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -185,7 +201,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu", kind: str | None = 
     Args:
         path: a packdepth ``.safetensors`` model file, or a model folder (``import-weights
             --out``, a run's ``model/``) or a training run folder: its
-            ``depth_net.safetensors`` (``pose_net`` for ``kind="pose"``).
+            ``depth_net.safetensors`` (``pose_net`` for ``kind="pose"``); or ``"shipped"``,
+            the model inside the package (:mod:`packdepth.weights`). Stored float16 (or any
+            other floating) tensors are copied into the network's float32 parameters.
         device: where to put the weights.
         kind: ``"depth"`` or ``"pose"`` to insist on that kind of network; ``None`` takes either.
 
@@ -199,7 +217,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu", kind: str | None = 
             file (convert it with ``packdepth import-weights``), a truncated file, ...; or when
             its tensors do not match the network exactly.
     """
-    if Path(path).is_dir():
+    path = model_folder(path)  # the name ``shipped``: the shipped model's folder
+    if path.is_dir():
         path = model_file(path, kind or "depth")
     config = check_model(path, kind)
     model = build_network(config)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packdepth.errors import PackdepthError
+from packdepth.weights import resolve_model_path
 
 #: A model folder (``import-weights --out``, a training run's ``model/``) holds these files.
 DEPTH_FILE, POSE_FILE = "depth_net.safetensors", "pose_net.safetensors"
@@ -135,11 +136,17 @@ def _identify_safetensors(path: Path, head: bytes, size: int) -> Kind:
 
 
 def model_folder(path: str | Path) -> Path:
-    """The folder of a model's files that ``path`` stands for: a folder holding neither network
-    file whose ``model/`` subfolder holds one (a training run folder, ``fit``'s ``OUT/run``) gives
-    that subfolder; any other path is returned as is. Every command that takes a model resolves
-    it so (:func:`packdepth.io.checkpoints.model_file`, :func:`packdepth.inference.load`)."""
-    path = Path(path)
+    """The folder of a model's files that ``path`` stands for: the shipped model's folder for the
+    name ``shipped`` when no such path exists (:func:`packdepth.weights.resolve_model_path`); a
+    folder holding neither network file whose ``model/`` subfolder holds one (a training run
+    folder, ``fit``'s ``OUT/run``) gives that subfolder; any other path is returned as is. Every
+    command that takes a model resolves it so (:func:`packdepth.io.checkpoints.model_file`,
+    :func:`packdepth.inference.load`).
+
+    Raises:
+        PackdepthError: ``path`` is the name ``shipped`` and the shipped model is missing.
+    """
+    path = resolve_model_path(path)
     if not path.is_dir() or (path / DEPTH_FILE).is_file() or (path / POSE_FILE).is_file():
         return path
     inner = path / "model"

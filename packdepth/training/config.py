@@ -28,8 +28,9 @@ class ModelConfig:
         depth: depth network config, e.g. ``{name: ResNetDepth, num_layers: 18}`` or
             ``{name: PackNet01, version: A}`` (see :mod:`packdepth.networks.factory`).
         pose: pose network config, e.g. ``{name: PoseNet}`` or ``{name: PoseResNet}``.
-        init: a packdepth model folder (``packdepth import-weights --out`` or a run's ``model/``)
-            whose depth (and pose, when present) weights initialise training.
+        init: a packdepth model folder (``packdepth import-weights --out`` or a run's ``model/``,
+            or ``shipped``: the model inside the package) whose depth (and pose, when present)
+            weights initialise training.
         init_depth: start an untrained depth net near this depth (metres) everywhere; use with
             velocity supervision (metric motion from the start), together with a pose net
             ``translation_scale`` of about 1. ``None`` keeps the network's own initialisation.

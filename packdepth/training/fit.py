@@ -37,6 +37,7 @@ from packdepth.io.checkpoints import POSE_FILE, check_model_files, load_model
 from packdepth.io.output_folder import OutputFolder
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
+from packdepth.weights import SHIPPED_MODEL, resolve_model_path
 
 if TYPE_CHECKING:
     from packdepth.apps.metric_scale import SequenceGround
@@ -71,6 +72,15 @@ class FitResult:
     ground: SequenceGround | None = None
 
 
+def init_model(init: str | os.PathLike | None) -> str | None:
+    """``fit --init`` as ``model.init``: ``None`` for ``None``/``"none"`` (any case: from
+    scratch), the shipped model's folder for ``"shipped"`` when no path of that name exists
+    (:func:`packdepth.weights.resolve_model_path`), else the path as given."""
+    if init is None or str(init).strip().lower() == "none":
+        return None
+    return str(resolve_model_path(init))
+
+
 def fit_config(
     source: Path,
     out: Path,
@@ -78,14 +88,24 @@ def fit_config(
     minutes: float,
     size: tuple[int, int],
     intrinsics: str | None = None,
-    init: str | None = None,
+    init: str | os.PathLike | None = SHIPPED_MODEL,
     stride: int = 1,
     overrides: list[str] = (),
     pattern: str | None = None,
 ) -> TrainConfig:
     """The training config of a fit: the recipes ``fast_cpu`` then ``anchored`` (with ``init``)
     or ``from_scratch``, the source's settings, then ``overrides``;
-    ``pattern``: the glob of an image folder's frames (``data.pattern``)."""
+    ``pattern``: the glob of an image folder's frames (``data.pattern``).
+
+    ``init``: the model to start from (``model.init``), by default the model shipped inside the
+    package (``"shipped"``, written to the config as its folder,
+    :func:`packdepth.weights.shipped_model_dir`); ``None`` or ``"none"`` (any case): from
+    scratch.
+
+    Raises:
+        PackdepthError: bad options, or ``init`` is ``"shipped"`` and the package has none.
+    """
+    init = init_model(init)
     kind = detect_kind(source)
     if pattern and kind != "folder":
         raise PackdepthError(f"--pattern: picks the frames of an image folder; {source} is "
@@ -221,6 +241,8 @@ def fit(
     camera trajectory (``out/poses_kitti.txt``, ..., TUM too with ``tum``); with
     ``camera_height`` (metres) the depth maps are metric (:func:`write_depth_maps`). The
     trajectory stays in the pose network's units (metric only with velocity supervision).
+    ``kwargs`` are :func:`fit_config`'s: ``init`` starts from the shipped model by default
+    (``init="none"`` or ``None``: from scratch).
 
     ``out`` must be absent or empty; with ``overwrite`` it may hold an earlier fit's outputs
     (:data:`FIT_OUTPUTS`, deleted once the new fit's data is checked), never other files. The

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from packdepth.errors import PackdepthError
 from packdepth.io.identify import DEPTH_FILE, identify
+from packdepth.weights import resolve_model_path
 
 MAX_DEPTH = 3
 
@@ -97,7 +98,8 @@ class ModelShelf:
     """Named models, each loaded once (:func:`packdepth.load`) when first asked for.
 
     Args:
-        model: one model (folder or file) to offer, or ``None``.
+        model: one model (folder or file, or ``"shipped"``: the model inside the package) to
+            offer first, named as given, or ``None``.
         models_dir: a folder to search (:func:`find_models`), or ``None``.
         device: where the networks run (``auto``, ``cpu``, ``cuda``).
 
@@ -109,13 +111,13 @@ class ModelShelf:
                  models_dir: str | os.PathLike | None = None, device: str = "auto") -> None:
         given: list[tuple[str, Path]] = []
         if model is not None:
-            path = Path(model)
+            path = resolve_model_path(model)  # the name ``shipped``: the shipped model
             if not path.exists():
                 raise PackdepthError(f"{path}: no such model folder or file (--model)")
             given.append(("", path))  # named below; first: kept over a copy found
         found = list(find_models(models_dir).items()) if models_dir is not None else []
         self.paths: dict[str, Path] = {
-            name or path.as_posix(): path for name, path in distinct(given + found)}
+            name or Path(model).as_posix(): path for name, path in distinct(given + found)}
         if not self.paths:
             where = f" in {models_dir}" if models_dir is not None else ""
             raise PackdepthError(f"no model found{where}: pass --model MODEL (e.g. "

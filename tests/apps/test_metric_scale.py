@@ -181,7 +181,7 @@ def test_fit_scales_every_depth_map_by_the_sequence_median(tmp_path, monkeypatch
     model = known_model(_depths([0.3, 0.5, None, 0.4]))
     monkeypatch.setattr(fit_module, "load", lambda *a, **k: model)  # the fitted network
     cfg = fit_config(frames, tmp_path / "fit", minutes=1, size=(H, W),
-                     intrinsics=str(tmp_path / "cam.yaml"))
+                     intrinsics=str(tmp_path / "cam.yaml"), init=None)
     n, ground = write_depth_maps(tmp_path / "model", cfg.data, tmp_path / "depth", (H, W),
                                  camera_height=CAMERA_HEIGHT)
     assert n == 4 and [f.found for _, f in ground.fits] == [True, True, False, True]

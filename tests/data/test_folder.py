@@ -173,7 +173,7 @@ def test_fit_keeps_every_frame_of_a_16_bit_folder(tmp_path):
     for i in range(6):
         save_grey(tmp_path / "frames" / f"img{i}.png", grey_pixels(i), 16)
     cfg = fit_config(tmp_path / "frames", tmp_path / "out", minutes=1, size=(H, W),
-                     intrinsics=str(_intrinsics_file(tmp_path)))
+                     intrinsics=str(_intrinsics_file(tmp_path)), init=None)
     assert cfg.data.skip_static > 0  # what fit uses: static frames would be dropped
     ds = build_dataset(cfg.data)
     assert [s.target.name for s in ds.samples] == [f"img{i}" for i in range(1, 5)]

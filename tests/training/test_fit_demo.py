@@ -13,6 +13,7 @@ from packdepth.io.checkpoints import load_model, read_model_info
 from tests.data.layouts import frame_pixels
 
 TINY = ["--size", "48x160", "--minutes", "0.05"]
+SCRATCH = ["--init", "none"]  # fit from scratch (the default starts from the shipped model)
 
 
 def test_demo_writes_metrics_picture_and_model(tmp_path, capsys):
@@ -43,7 +44,8 @@ def test_fit_on_an_image_folder_writes_depth_for_every_frame(tmp_path):
     out = tmp_path / "fit"
     args = ["fit", str(frames), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml")]
     # 24x80: under 32 pixels a side, where the ResNet depth net used to crash (issue 15, item 4)
-    assert main([*args, *TINY, "--size", "24x80", "--set", "trainer.progress_bar=false"]) == 0
+    assert main([*args, *TINY, *SCRATCH, "--size", "24x80", "--set",
+                 "trainer.progress_bar=false"]) == 0
     maps = sorted((out / "depth").glob("*.npz"))
     assert [m.stem for m in maps] == [f"img_{i}" for i in range(6)]
     depth = np.load(maps[0])["depth"]
@@ -55,7 +57,7 @@ def test_fit_on_an_image_folder_writes_depth_for_every_frame(tmp_path):
 
 def test_fit_on_real_kitti_then_eval(kitti_tiny, tmp_path, capsys):
     out = tmp_path / "fit"
-    args = ["fit", str(kitti_tiny), "--out", str(out), *TINY]
+    args = ["fit", str(kitti_tiny), "--out", str(out), *TINY, *SCRATCH]
     assert main([*args, "--set", "trainer.progress_bar=false"]) == 0
     drive = "2011_09_26/2011_09_26_drive_9999_sync"
     maps = sorted((out / "depth" / drive / "image_02" / "data").glob("*.npz"))
@@ -73,10 +75,10 @@ def test_fit_on_real_kitti_then_eval(kitti_tiny, tmp_path, capsys):
 def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["fit", str(empty), "--out", str(tmp_path / "o"), *TINY]) == 2
+    assert main(["fit", str(empty), "--out", str(tmp_path / "o"), *TINY, *SCRATCH]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(empty) in err
-    assert main(["fit", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o")]) == 2
+    assert main(["fit", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o"), *SCRATCH]) == 2
     assert "no such video file or folder" in capsys.readouterr().err
     assert main(["demo", "--out", str(tmp_path / "d"), "--minutes", "0"]) == 2
     assert "--minutes" in capsys.readouterr().err
@@ -98,7 +100,7 @@ def test_intrinsics_that_do_not_fit_the_frames_are_one_line_errors(tmp_path, cap
         (tmp_path / name).write_text(text)
         out = tmp_path / f"out_{name}"
         args = ["fit", str(frames), "--out", str(out), "--intrinsics", str(tmp_path / name)]
-        assert main([*args, *TINY]) == 2
+        assert main([*args, *TINY, *SCRATCH]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"{tmp_path / name}: " in err and reason in err
         assert not out.exists()  # nothing written
@@ -120,7 +122,7 @@ def test_fit_on_a_video_writes_depth_at_the_videos_own_size(tmp_path):
     (tmp_path / "cam.yaml").write_text("fx: 93.0\nfy: 93.0\ncx: 79.5\ncy: 44.5\n")
     out = tmp_path / "fit"
     assert main(["fit", str(video), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml"),
-                 *TINY, "--set", "trainer.progress_bar=false"]) == 0
+                 *TINY, *SCRATCH, "--set", "trainer.progress_bar=false"]) == 0
     maps = sorted((out / "depth" / "drive").glob("*.npz"))
     assert [m.stem for m in maps] == [f"{i:06d}" for i in range(8)]
     assert all(np.load(m)["depth"].shape == (90, 160) for m in maps)

@@ -41,6 +41,7 @@ def rgbd(tmp_path):
 def test_fit_refuses_mixed_kinds_then_fits_the_pattern_every_stride(rgbd, tmp_path, capsys):
     out = tmp_path / "fit"
     base = ["fit", str(rgbd), "--out", str(out), "--size", "48x160", "--minutes", "0.05",
+            "--init", "none",
             "--set", "trainer.progress_bar=false", "--set", "trainer.batch_size=2"]
     assert main(base) == 2
     one_line_error(capsys, f"{rgbd}: images of two kinds: frame-000000.color.png is colour",
@@ -93,6 +94,7 @@ def test_a_video_fit_keeps_its_guessed_intrinsics_at_native_size(tmp_path):
 def test_pattern_is_for_image_folders(kitti_tiny, tmp_path):
     with pytest.raises(PackdepthError, match=r"^--pattern: picks the frames of an image folder; "
                                              r".*kitti_tiny is a KITTI raw folder"):
-        fit_config(kitti_tiny, tmp_path, minutes=1, size=(48, 160), pattern="*.png")
-    cfg = fit_config(tmp_path, tmp_path / "o", minutes=1, size=(48, 160), pattern="*.color.png")
+        fit_config(kitti_tiny, tmp_path, minutes=1, size=(48, 160), pattern="*.png", init=None)
+    cfg = fit_config(tmp_path, tmp_path / "o", minutes=1, size=(48, 160), pattern="*.color.png",
+                     init=None)
     assert cfg.data.pattern == "*.color.png"  # not a YAML alias

@@ -45,7 +45,8 @@ def test_fit_writes_a_trajectory_eval_pose_accepts(tmp_path, capsys):
     (tmp_path / "cam.yaml").write_text("fx: 115.0\nfy: 115.0\ncx: 99.5\ncy: 29.5\n")
     out = tmp_path / "fit"
     args = ["fit", str(frames), "--out", str(out), "--intrinsics", str(tmp_path / "cam.yaml"),
-            "--size", "48x160", "--minutes", "0.05", "--tum", "--set", "trainer.progress_bar=false"]
+            "--size", "48x160", "--minutes", "0.05", "--tum", "--set", "trainer.progress_bar=false",
+            "--init", "none"]
     assert main(args) == 0
     assert f"camera trajectory (scale-free, see poses.json): {out / 'poses_kitti.txt'}" in (
         capsys.readouterr().out)

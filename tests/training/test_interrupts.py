@@ -25,6 +25,7 @@ def test_fit_stopped_while_training_writes_no_depth_or_poses(frames, tmp_path, s
                                                              line):
     out = tmp_path / "fit"
     proc = start(["fit", str(frames), "--out", str(out), "--size", "24x80", "--minutes", "5",
+                  "--init", "none",
                   "--intrinsics", str(frames.parent / "cam.yaml"), *PROGRESS], tmp_path)
     wait_for_line(proc, "step 1 ")
     _, err = interrupt(proc, signum)

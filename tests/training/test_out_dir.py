@@ -14,7 +14,8 @@ from pathlib import Path
 from packdepth.cli import main
 from packdepth.data.synthetic import SynthParams, write_dataset
 
-TINY = ["--size", "24x80", "--minutes", "0.05", "--set", "trainer.progress_bar=false"]
+TINY = ["--size", "24x80", "--minutes", "0.05", "--set", "trainer.progress_bar=false",
+        "--init", "none"]  # from scratch
 
 
 def _fit(frames: Path, out: Path, *extra: str) -> int:
