@@ -33,7 +33,7 @@ from packdepth.inference.trajectory import (
     write_trajectory,
 )
 from packdepth.interrupts import Terminated, with_hint
-from packdepth.io.checkpoints import POSE_FILE, check_model_files, load_model
+from packdepth.io.checkpoints import POSE_FILE, check_model_files, load_model, model_files
 from packdepth.io.output_folder import OutputFolder
 from packdepth.training.config import TrainConfig
 from packdepth.training.run import train
@@ -100,7 +100,8 @@ def fit_config(
     ``init``: the model to start from (``model.init``), by default the model shipped inside the
     package (``"shipped"``, written to the config as its folder,
     :func:`packdepth.weights.shipped_model_dir`); ``None`` or ``"none"`` (any case): from
-    scratch.
+    scratch. An init without a pose net (the shipped model is a depth net alone) gets a new pose
+    net, trained at ``optim.pose_lr=1e-3`` as from scratch.
 
     Raises:
         PackdepthError: bad options, or ``init`` is ``"shipped"`` and the package has none.
@@ -124,6 +125,8 @@ def fit_config(
     ]
     if init:
         base.append(f"model.init={init}")
+        if len(model_files(init)) == 1:  # a depth net alone (the shipped model): a new pose net
+            base.append("optim.pose_lr=1e-3")  # learns at from_scratch's faster rate
     if intrinsics:
         base.append(f"data.intrinsics={intrinsics}")
     if pattern:

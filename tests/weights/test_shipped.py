@@ -16,7 +16,7 @@ from packdepth.cli import build_parser, main
 from packdepth.commands.serve import default_models
 from packdepth.errors import PackdepthError
 from packdepth.io.checkpoints import check_model_files, load_model, model_files, save_model
-from packdepth.networks import PackNetSmall
+from packdepth.networks import PackNetSmall, PoseNet
 from packdepth.training.fit import fit_config, init_model
 from packdepth.web.models import ModelShelf
 from packdepth.weights import SHIPPED_FILE, resolve_model_path, shipped_model_dir
@@ -95,6 +95,12 @@ def test_fit_starts_from_the_shipped_model_unless_init_none(stand_in: Path, tmp_
     cfg = fit_config(tmp_path, tmp_path / "o", minutes=1, size=(32, 64))
     assert cfg.model.init == str(stand_in)
     assert cfg.loss.anchor_weight == 0.1 and cfg.loss.prior_weight == 0  # recipe anchored
+    assert cfg.optim.pose_lr == 1e-3  # the shipped folder has no pose net: a new one, faster
+    run = tmp_path / "full"  # a model with its pose net keeps the anchored recipe's rate
+    save_model(PackNetSmall("A"), run / "depth_net.safetensors")
+    save_model(PoseNet(), run / "pose_net.safetensors")
+    cfg = fit_config(tmp_path, tmp_path / "o", minutes=1, size=(32, 64), init=str(run))
+    assert cfg.optim.pose_lr is None
     for scratch in ("none", "None", "NONE", None):
         cfg = fit_config(tmp_path, tmp_path / "o", minutes=1, size=(32, 64), init=scratch)
         assert cfg.model.init is None
