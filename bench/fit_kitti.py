@@ -98,7 +98,10 @@ def main() -> None:
     print("\nworst sliding 10-frame window, abs_rel minus the constant's: "
           + ", ".join(f"{name} {value:+.3f}" for name, value in worst.items()))
     if args.figure:
-        draw(args, [m for m in (initial, fitted) if m is not None], size)
+        pairs = [(initial, "before: initial model (zero-shot)"),
+                 (fitted, f"after: fitted {args.minutes:g} min")]
+        draw(args, [m for m, _ in pairs if m is not None],
+             [label for m, label in pairs if m is not None], size)
     save_result(
         args.out / "results.json",
         title=f"Fitting to a real video: {args.minutes:g} CPU minutes of `packdepth fit` on "
@@ -114,16 +117,25 @@ def main() -> None:
               "minutes": minutes, "steps": result.steps, "protocol": KITTI.describe()},
     )
 
-def draw(args, models: list, size: tuple[int, int]) -> None:
-    """input | each model's depth | Velodyne depth of ``--figure-frame``, saved as ``--figure``."""
-    from PIL import Image
+def draw(args, models: list, labels: list[str], size: tuple[int, int]) -> None:
+    """input | each model's depth | Velodyne depth of ``--figure-frame``, 400 px per tile, a
+    label over each, saved as ``--figure``; the sparse scan is dilated to be seen."""
+    from PIL import Image, ImageDraw, ImageFilter
 
     tiles = example_rows(models, args.data, [SplitEntry(DRIVE, args.figure_frame)], size)[0]
-    picture = np.concatenate(
-        [np.asarray(Image.fromarray(t).resize((400, round(t.shape[0] * 400 / t.shape[1])),
-                                              Image.LANCZOS)) for t in tiles], axis=1)
+    shown = []
+    for index, tile in enumerate(tiles):
+        image = Image.fromarray(tile)
+        if index == len(tiles) - 1:
+            image = image.filter(ImageFilter.MaxFilter(5))
+        image = image.resize((400, round(tile.shape[0] * 400 / tile.shape[1])), Image.LANCZOS)
+        strip = Image.new("RGB", (400, 14), "white")
+        label = ["input", *labels, "Velodyne (dilated)"][index]
+        ImageDraw.Draw(strip).text((2, 1), label, fill=(60, 60, 60))
+        shown.append(np.concatenate([np.asarray(strip), np.asarray(image)], axis=0))
+    picture = Image.fromarray(np.concatenate(shown, axis=1))
     args.figure.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(picture).quantize(256).save(args.figure, optimize=True)
+    picture.quantize(256).save(args.figure, optimize=True)
     print(f"wrote {args.figure}")
 
 

@@ -72,3 +72,24 @@ def test_the_road_scale_is_read_on_the_bottom_centre_of_each_image():
     depth = depth * torch.tensor([3.0, 0.5]).view(2, 1, 1, 1)
     depth[0, :, :, :40] = 1.0  # a truck alongside, outside the road region, changes nothing
     assert road_scale(depth, road).tolist() == pytest.approx([3.0, 0.5])
+
+
+def test_real_kitti_depth_lies_on_or_above_the_road(kitti_tiny) -> None:
+    """The premise on real data: KITTI's Velodyne depth (10 frames of kitti_tiny, camera 1.65 m
+    above the road) is almost never deeper than the road beneath it, and the bottom centre of
+    the image is road at exactly the camera height."""
+    from packdepth.data.kitti.splits import SplitEntry
+    from packdepth.evaluation.depth import entry_intrinsics, load_gt_depth
+    from tests.evaluation.helpers import KITTI_TINY_DRIVE
+
+    for frame in range(0, 40, 4):
+        entry = SplitEntry(KITTI_TINY_DRIVE, frame)
+        gt = torch.as_tensor(load_gt_depth(kitti_tiny, entry)[0], dtype=torch.float64)
+        K = torch.as_tensor(entry_intrinsics(kitti_tiny, entry, tuple(gt.shape)))[None]
+        road = road_depth(K.double(), *gt.shape, HEIGHT)[0, 0]
+        seen = (gt > 0) & torch.isfinite(road)
+        ratio = gt[seen] / road[seen]
+        assert (ratio > 1.2).double().mean() < 0.02  # measured: at most 1.7 %
+        rows = torch.nonzero(seen)[:, 0]
+        bottom = ratio[rows >= int(0.85 * gt.shape[0])]
+        assert bottom.median().item() == pytest.approx(1.0, abs=0.02)  # measured 1.000-1.010
