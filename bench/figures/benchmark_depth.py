@@ -2,7 +2,7 @@
 
     python bench/figures/benchmark_depth.py --model bench/results/synthetic/run/model \
         --data bench/data/heldout_96x320 --out docs/synthetic_heldout.png
-    python bench/figures/benchmark_depth.py --model bench/results/fit_kitti/model \
+    python bench/figures/benchmark_depth.py --model packdepth/weights/streets \
         --data ../shared/data/kitti_tiny --drive 2011_09_26/2011_09_26_drive_9999_sync \
         --frames 0 --size 96 320 --tile-width 400 --out docs/kitti_depth.png \
         --attribution "KITTI raw 2011_09_26 (Geiger et al., IJRR 2013), CC BY-NC-SA 3.0"
