@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from figures.benchmark_depth import shrink
 from record import save_result
 
 from packdepth.data.kitti.splits import SplitEntry
@@ -30,6 +31,7 @@ from packdepth.weights import SHIPPED_MODEL
 
 DRIVE = "2011_09_26/2011_09_26_drive_9999_sync"
 KITTI = DepthProtocol(crop="garg", min_depth=1e-3, max_depth=80.0, median_scaling=True)
+FRAMES = 40  # kitti_tiny's frames; every 4th has a Velodyne scan
 WINDOW = 10  # frames per window of the per-window scores
 
 
@@ -64,7 +66,7 @@ def main() -> None:
     args = ap.parse_args()
     size = (args.height, args.width)
     init = init_model(args.init)  # None: from scratch
-    entries = [SplitEntry(DRIVE, i) for i in range(0, 40, 4)]  # the frames with scans
+    entries = [SplitEntry(DRIVE, i) for i in range(0, FRAMES, 4)]  # the frames with scans
 
     frames: dict[str, dict[int, float]] = {}
 
@@ -89,8 +91,8 @@ def main() -> None:
           f"fit wall time {minutes:.1f} min\n")
     print(markdown_table(rows))
     print(f"\nabs_rel per {WINDOW}-frame window:\n")
-    windows = {name: window_means(f, range(0, 40, WINDOW)) for name, f in frames.items()}
-    sliding = {name: window_means(f, range(0, 40 - WINDOW + 1)) for name, f in frames.items()}
+    windows = {name: window_means(f, range(0, FRAMES, WINDOW)) for name, f in frames.items()}
+    sliding = {name: window_means(f, range(0, FRAMES - WINDOW + 1)) for name, f in frames.items()}
     worst = {name: max(w[k] - sliding["constant depth"][k] for k in w)
              for name, w in sliding.items() if name != "constant depth"}
     names = list(windows["constant depth"])
@@ -106,7 +108,7 @@ def main() -> None:
         args.out / "results.json",
         title=f"Fitting to a real video: {args.minutes:g} CPU minutes of `packdepth fit` on "
               "kitti_tiny",
-        protocol=f"kitti_tiny (40 KITTI raw frames of a slowing traffic jam), scored on its "
+        protocol=f"kitti_tiny ({FRAMES} KITTI raw frames of a slowing traffic jam), scored on its "
                  f"{len(entries)} frames with Velodyne scans: {KITTI.describe()}; input "
                  f"{args.height}x{args.width}; initial model {init or 'none'}",
         columns=["prediction", *METRIC_NAMES[:5]],
@@ -117,6 +119,7 @@ def main() -> None:
               "minutes": minutes, "steps": result.steps, "protocol": KITTI.describe()},
     )
 
+
 def draw(args, models: list, labels: list[str], size: tuple[int, int]) -> None:
     """input | each model's depth | Velodyne depth of ``--figure-frame``, 400 px per tile, a
     label over each, saved as ``--figure``; the sparse scan is dilated to be seen."""
@@ -125,10 +128,9 @@ def draw(args, models: list, labels: list[str], size: tuple[int, int]) -> None:
     tiles = example_rows(models, args.data, [SplitEntry(DRIVE, args.figure_frame)], size)[0]
     shown = []
     for index, tile in enumerate(tiles):
-        image = Image.fromarray(tile)
         if index == len(tiles) - 1:
-            image = image.filter(ImageFilter.MaxFilter(5))
-        image = image.resize((400, round(tile.shape[0] * 400 / tile.shape[1])), Image.LANCZOS)
+            tile = np.asarray(Image.fromarray(tile).filter(ImageFilter.MaxFilter(5)))
+        image = shrink(tile, 400)
         strip = Image.new("RGB", (400, 14), "white")
         label = ["input", *labels, "Velodyne (dilated)"][index]
         ImageDraw.Draw(strip).text((2, 1), label, fill=(60, 60, 60))

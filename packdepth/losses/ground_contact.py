@@ -16,11 +16,13 @@ bottom centre of the image, road in driving video: the median of ``depth / g(v)`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from packdepth.losses.prior import ground_plane_depth
 from packdepth.losses.term import LossInputs
 
 #: The part of the image whose pixels set the road scale: rows (fractions of the height) and
@@ -29,31 +31,12 @@ ROAD_ROWS = (0.85, 1.0)
 ROAD_COLUMNS = (0.3, 0.7)
 
 
-def road_depth(K: Tensor, height: int, width: int, camera_height: float) -> Tensor:
-    """Depth at which each pixel's ray meets a flat road ``camera_height`` below a level camera.
-
-    Args:
-        K: ``[B,3,3]`` intrinsics in pixels at ``height x width`` (pixel-centre convention).
-        camera_height: metres (KITTI: 1.65).
-
-    Returns:
-        ``[B,1,H,W]`` metres; ``inf`` at and above the horizon (``v <= cy``), where no ray meets
-        the road.
-    """
-    v = torch.arange(height, dtype=K.dtype, device=K.device).view(1, 1, height, 1)
-    fy, cy = K[:, 1, 1].view(-1, 1, 1, 1), K[:, 1, 2].view(-1, 1, 1, 1)
-    below = v - cy
-    ground = fy * camera_height / below.clamp(min=1e-6)
-    ground = torch.where(below > 0, ground, torch.full_like(ground, float("inf")))
-    return ground.expand(-1, 1, height, width)
-
-
 def road_scale(depth: Tensor, road: Tensor) -> Tensor:
     """Per-image median of ``depth / road`` over :data:`ROAD_ROWS` x :data:`ROAD_COLUMNS`.
 
     Args:
         depth: ``[B,1,H,W]`` predicted depth (any scale).
-        road: ``[B,1,H,W]`` from :func:`road_depth`.
+        road: ``[B,1,H,W]`` from :func:`road_depth`, the road's depth in metres.
 
     Returns:
         ``[B]``, detached: the factor from metres to the prediction's units (1 where the region
@@ -68,6 +51,13 @@ def road_scale(depth: Tensor, road: Tensor) -> Tensor:
         valid = row[torch.isfinite(row) & (row > 0)]
         scales.append(valid.median() if valid.numel() else row.new_tensor(1.0))
     return torch.stack(scales)
+
+
+def road_depth(K: Tensor, height: int, width: int, camera_height: float) -> Tensor:
+    """``[B,1,H,W]`` depth (metres) at which each pixel's ray meets a flat road
+    ``camera_height`` below a level camera (``K [B,3,3]`` at ``height x width``), ``inf`` at and
+    above the horizon: :func:`~packdepth.losses.prior.ground_plane_depth` without its cap."""
+    return ground_plane_depth(K, height, width, camera_height, max_depth=math.inf)
 
 
 def ground_contact_loss(
@@ -94,7 +84,7 @@ def ground_contact_loss(
         road = road * road_scale(depth, road).view(-1, 1, 1, 1)
     below = torch.isfinite(road)
     excess = torch.log(depth) - torch.log(torch.where(below, road, depth))
-    excess = torch.relu(excess - torch.log1p(torch.tensor(tolerance, dtype=depth.dtype)))
+    excess = torch.relu(excess - math.log1p(tolerance))
     weight = below.to(depth.dtype)
     return (excess * weight).sum() / weight.sum().clamp(min=1.0)
 

@@ -9,6 +9,8 @@ import torch
 from packdepth.config import load_config
 from packdepth.errors import PackdepthError
 from packdepth.geometry import make_transform
+from packdepth.losses.anchor import AnchorTerm
+from packdepth.losses.ground_contact import GroundContactTerm
 from packdepth.losses.multiscale import (
     ViewSynthesisTerm,
     inv_depth_to_depth,
@@ -33,6 +35,10 @@ def test_terms_follow_the_config_in_summation_order() -> None:
         "loss.velocity_weight=0.3", "loss.num_scales=2"))
     assert terms == [ViewSynthesisTerm(2, True, 1e-3, 0.85), VelocityTerm(0.3),
                      SupervisedTerm(0.2, "berhu"), GroundPriorTerm(0.1, 300, 1.65, False)]
+    terms = build_loss_terms(_loss_config("loss.ground_contact_weight=0.2",
+                                          "loss.camera_height=1.5", "loss.anchor_weight=0.1",
+                                          "model.init=runs/x/model"))
+    assert terms[1:] == [GroundContactTerm(0.2, 1.5, True), AnchorTerm(0.1, True)]
 
 
 def _inputs(step: int) -> LossInputs:
